@@ -1,0 +1,88 @@
+import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type Express } from 'express';
+import helmet from 'helmet';
+import { engine } from 'express-handlebars';
+import { pinoHttp } from 'pino-http';
+import { runChecks } from '@b2b-recs/shared';
+import type { WebDeps } from './context.js';
+import { sessionMiddleware } from './auth/session.js';
+import { identify } from './auth/authenticate.js';
+import { apiRouter } from './api/api-router.js';
+import { pagesRouter } from './pages/pages-router.js';
+import { queueBoard, QUEUE_BOARD_PATH } from './admin/queue-board.js';
+import { errorHandler } from './http/errors.js';
+import { helpers } from './views.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const htmxDir = path.dirname(createRequire(import.meta.url).resolve('htmx.org'));
+
+/** Our pages' policy: scripts and styles only from this origin, nothing inline, no framing. */
+const STRICT_CSP = {
+  useDefaults: true,
+  directives: {
+    'script-src': ["'self'"],
+    'style-src': ["'self'"],
+    'img-src': ["'self'", 'data:'],
+    'form-action': ["'self'"],
+    'frame-ancestors': ["'none'"],
+  },
+};
+
+/** The web application: pages, the JSON API, the queue board, health and metrics. */
+export function createApp(deps: WebDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  app.engine('hbs', engine({ extname: '.hbs', defaultLayout: 'main', helpers }));
+  app.set('view engine', 'hbs');
+  app.set('views', path.join(root, 'views'));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const result = await runChecks({
+      postgres: () => deps.orm.em.getConnection().execute('select 1'),
+      redis: () => deps.redis.ping(),
+    });
+    res.status(result.ok ? 200 : 503).json(result);
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      genReqId: (req, res) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: { ignore: (req) => req.url?.startsWith('/static/') ?? false },
+    }),
+  );
+  app.use(QUEUE_BOARD_PATH, helmet());
+  app.use(helmet({ contentSecurityPolicy: STRICT_CSP }));
+  app.use('/static/htmx', express.static(htmxDir, { maxAge: '1d', immutable: true }));
+  app.use('/static', express.static(path.join(root, 'public'), { maxAge: '1h' }));
+
+  app.use((req, _res, next) => {
+    req.em = deps.orm.em.fork();
+    next();
+  });
+  app.use(sessionMiddleware(deps));
+  app.use(identify);
+  app.use('/api/v1', apiRouter(deps));
+  app.use(QUEUE_BOARD_PATH, queueBoard(deps));
+  app.use(pagesRouter(deps));
+  app.use((req, res) => {
+    res.status(404).render('error', { status: 404, message: `There is no page at ${req.path}` });
+  });
+  app.use(errorHandler);
+  return app;
+}

@@ -1,0 +1,14 @@
+export * from './tenant.js';
+export * from './user.js';
+export * from './membership.js';
+export * from './api-token.js';
+export * from './project.js';
+
+import { Tenant } from './tenant.js';
+import { User } from './user.js';
+import { Membership } from './membership.js';
+import { ApiToken } from './api-token.js';
+import { Project } from './project.js';
+
+/** Every entity the ORM knows. */
+export const ENTITIES = [Tenant, User, Membership, ApiToken, Project];

@@ -1,0 +1,7 @@
+import { Migration20261122Foundation } from './migration-20261122-foundation.js';
+
+/**
+ * Every committed migration, in order. Listed here rather than discovered from files so the same
+ * list runs from compiled JavaScript and from the tests' TypeScript.
+ */
+export const MIGRATIONS = [{ name: 'Migration20261122Foundation', class: Migration20261122Foundation }];
