@@ -10,6 +10,7 @@ import { runChecks } from '@b2b-recs/shared';
 import type { WebDeps } from './context.js';
 import { sessionMiddleware } from './auth/session.js';
 import { identify } from './auth/authenticate.js';
+import { csrfToken } from './auth/csrf.js';
 import { apiRouter } from './api/api-router.js';
 import { pagesRouter } from './pages/pages-router.js';
 import { queueBoard, QUEUE_BOARD_PATH } from './admin/queue-board.js';
@@ -19,17 +20,23 @@ import { helpers } from './views.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const htmxDir = path.dirname(createRequire(import.meta.url).resolve('htmx.org'));
 
-/** Our pages' policy: scripts and styles only from this origin, nothing inline, no framing. */
-const STRICT_CSP = {
-  useDefaults: true,
-  directives: {
-    'script-src': ["'self'"],
-    'style-src': ["'self'"],
-    'img-src': ["'self'", 'data:'],
-    'form-action': ["'self'"],
-    'frame-ancestors': ["'none'"],
-  },
-};
+/**
+ * Our pages' policy: scripts and styles only from this origin, nothing inline, no framing.
+ * Requests are upgraded to https only when the platform is served over https.
+ */
+function strictCsp(publicUrl: string) {
+  return {
+    useDefaults: true,
+    directives: {
+      'script-src': ["'self'"],
+      'style-src': ["'self'"],
+      'img-src': ["'self'", 'data:'],
+      'form-action': ["'self'"],
+      'frame-ancestors': ["'none'"],
+      'upgrade-insecure-requests': publicUrl.startsWith('https://') ? [] : null,
+    },
+  };
+}
 
 /** The web application: pages, the JSON API, the queue board, health and metrics. */
 export function createApp(deps: WebDeps): Express {
@@ -66,8 +73,11 @@ export function createApp(deps: WebDeps): Express {
       autoLogging: { ignore: (req) => req.url?.startsWith('/static/') ?? false },
     }),
   );
-  app.use(QUEUE_BOARD_PATH, helmet());
-  app.use(helmet({ contentSecurityPolicy: STRICT_CSP }));
+  // Bull Board brings its own inline styles; it gets helmet's defaults, every other page the strict policy.
+  const boardHelmet = helmet();
+  const strictHelmet = helmet({ contentSecurityPolicy: strictCsp(deps.config.web.publicUrl) });
+  app.use((req, res, next) => (req.path.startsWith(QUEUE_BOARD_PATH) ? boardHelmet : strictHelmet)(req, res, next));
+  app.get('/favicon.ico', (_req, res) => res.redirect(301, '/static/favicon.svg'));
   app.use('/static/htmx', express.static(htmxDir, { maxAge: '1d', immutable: true }));
   app.use('/static', express.static(path.join(root, 'public'), { maxAge: '1h' }));
 
@@ -77,6 +87,14 @@ export function createApp(deps: WebDeps): Express {
   });
   app.use(sessionMiddleware(deps));
   app.use(identify);
+  // Every page, including the queue board's refusals, can show the account bar and its forms.
+  // API calls get no CSRF token: it would create a session per bearer-token request.
+  app.use((req, res, next) => {
+    if (!req.path.startsWith('/api/')) res.locals.csrf = csrfToken(req);
+    res.locals.user = req.session?.user;
+    res.locals.isAdmin = req.session?.user?.role === 'admin';
+    next();
+  });
   app.use('/api/v1', apiRouter(deps));
   app.use(QUEUE_BOARD_PATH, queueBoard(deps));
   app.use(pagesRouter(deps));

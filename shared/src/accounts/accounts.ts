@@ -20,7 +20,7 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, field: string): T {
 export async function createTenant(
   em: EntityManager,
   input: { name: string; email: string; password: string; userName?: string },
-): Promise<{ tenantId: string; userId: string }> {
+): Promise<{ tenantId: string; userId: string; email: string }> {
   const name = parse(z.string().trim().min(1).max(200), input.name, 'name');
   const mail = parse(email, input.email, 'email');
   const hash = await hashPassword(parse(password, input.password, 'password'));
@@ -33,7 +33,7 @@ export async function createTenant(
     user ??= tx.create(User, { email: mail, name: input.userName ?? mail.split('@')[0]!, passwordHash: hash });
     tx.create(Membership, { tenant, user, role: 'admin' });
     await tx.flush();
-    return { tenantId: tenant.id, userId: user.id };
+    return { tenantId: tenant.id, userId: user.id, email: mail };
   });
 }
 

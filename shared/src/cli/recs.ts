@@ -4,7 +4,7 @@
  * Every command migrates the metadata database first, so it works on a fresh one.
  */
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/config.js';
+import { loadDotEnv, loadConfig } from '../config/config.js';
 import { createOrm, ensureDatabase, migrate, redactUrl } from '../db/orm.js';
 import { createApiToken, createTenant, createUser, findTenant } from '../accounts/accounts.js';
 import { AppError } from '../errors.js';
@@ -19,6 +19,8 @@ Commands:
                                                   add a user to a tenant (default role: editor)
   create-token --email E [--tenant T] [--name N]  issue an API token; prints only the token on its last line
   migrate                                         create the database if needed and apply migrations`;
+
+loadDotEnv();
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -57,8 +59,8 @@ async function main(): Promise<number> {
         console.log(applied.length ? `${applied.length} migration(s) applied` : 'the database is up to date');
         return 0;
       case 'create-tenant': {
-        const { tenantId, userId } = await createTenant(em, { name: need('name'), email: need('email'), password: need('password') });
-        console.log(`tenant ${tenantId} created with admin ${values.email} (user ${userId})`);
+        const { tenantId, userId, email } = await createTenant(em, { name: need('name'), email: need('email'), password: need('password') });
+        console.log(`tenant ${tenantId} created with admin ${email} (user ${userId})`);
         return 0;
       }
       case 'create-user': {

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadConfig, ConfigError } from '../config/config.js';
+import { loadDotEnv, loadConfig, ConfigError } from '../config/config.js';
 import { createOrm, ensureDatabase, migrate } from '../db/orm.js';
 import { createTenant, hasTenants } from '../accounts/accounts.js';
 import { checkPostgres, checkRedis, UnreachableError } from '../runtime/preflight.js';
@@ -48,6 +48,7 @@ async function waitForWeb(url: string, children: ChildProcess[]): Promise<boolea
 }
 
 async function main(): Promise<void> {
+  loadDotEnv();
   let demoLogin: string | undefined;
   try {
     demoLogin = await prepare();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -42,8 +43,6 @@ const envSchema = z.object({
   GCP_SCHEDULER_SERVICE_ACCOUNT: z.string().optional(),
   /** Audience expected in Cloud Scheduler's OIDC tokens. @defaultValue `$PUBLIC_URL` */
   GCP_OIDC_AUDIENCE: z.string().optional(),
-  /** Create a demo tenant on a database without tenants (`npm start` does). @defaultValue false */
-  DEMO_TENANT: z.stringbool().default(false),
 });
 
 export type Env = z.input<typeof envSchema>;
@@ -61,7 +60,6 @@ export interface Config {
   secrets: { backend: 'local' | 'gcp'; key?: string };
   logLevel: string;
   gcp: { project?: string; region: string; schedulerServiceAccount?: string; oidcAudience?: string };
-  demoTenant: boolean;
 }
 
 /** Thrown when the environment is invalid; its message names every bad variable. */
@@ -105,8 +103,15 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       schedulerServiceAccount: e.GCP_SCHEDULER_SERVICE_ACCOUNT,
       oidcAudience: e.GCP_OIDC_AUDIENCE ?? publicUrl,
     },
-    demoTenant: e.DEMO_TENANT,
   };
+}
+
+/**
+ * Reads `.env` from the working directory into `process.env` when the file exists, without
+ * overriding variables already set. Only the local entry points (npm start, the CLI) call it.
+ */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 let cached: Config | undefined;

@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { FlowProducer, Queue, QueueEvents, Worker, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
+import { FlowProducer, Queue, QueueEvents, Worker, type ConnectionOptions, type Job, type JobsOptions, type WorkerOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import { JOBS, type JobName, type JobPayload, type QueueName } from './catalogue.js';
@@ -31,19 +31,39 @@ export function createRedis(url: string, role: 'producer' | 'worker' = 'producer
   });
 }
 
-/** A queue with the platform's defaults. */
-export function createQueue(name: QueueName, conn: QueueConnection, connection: Redis = createRedis(conn.url)): Queue {
-  return new Queue(name, { connection, prefix: conn.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+/**
+ * Connection options parsed from a Redis URL. BullMQ closes the connections it creates from
+ * options, but never one handed to it as an instance, so workers and queue events get options.
+ */
+export function redisOptions(url: string, role: 'producer' | 'worker' = 'worker'): ConnectionOptions {
+  const u = new URL(url);
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: u.pathname.length > 1 ? Number(u.pathname.slice(1)) : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+    maxRetriesPerRequest: role === 'worker' ? null : 1,
+  };
+}
+
+/**
+ * A queue with the platform's defaults. Given a shared connection, closing the queue leaves it
+ * open for its owner; without one, the queue owns (and closes) its own.
+ */
+export function createQueue(name: QueueName, conn: QueueConnection, shared?: Redis): Queue {
+  return new Queue(name, { connection: shared ?? redisOptions(conn.url, 'producer'), prefix: conn.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
 }
 
 /** Queue events, to await a job's end (`job.waitUntilFinished`). */
 export function createQueueEvents(name: QueueName, conn: QueueConnection): QueueEvents {
-  return new QueueEvents(name, { connection: createRedis(conn.url, 'worker'), prefix: conn.prefix });
+  return new QueueEvents(name, { connection: redisOptions(conn.url), prefix: conn.prefix });
 }
 
 /** A flow producer (parent and child jobs across queues) with the platform's defaults. */
-export function createFlowProducer(conn: QueueConnection, connection: Redis = createRedis(conn.url)): FlowProducer {
-  return new FlowProducer({ connection, prefix: conn.prefix });
+export function createFlowProducer(conn: QueueConnection, shared?: Redis): FlowProducer {
+  return new FlowProducer({ connection: shared ?? redisOptions(conn.url, 'producer'), prefix: conn.prefix });
 }
 
 /** A parsed job, as its handler sees it. */
@@ -105,7 +125,7 @@ export function createWorker<Q extends QueueName>(
       }
     },
     {
-      connection: createRedis(deps.conn.url, 'worker'),
+      connection: redisOptions(deps.conn.url),
       prefix: deps.conn.prefix,
       concurrency: 1,
       name: `${queue}@${os.hostname()}:${process.pid}`,

@@ -13,7 +13,7 @@ import {
 } from '@b2b-recs/shared';
 import type { WebDeps } from '../context.js';
 import { requirePageLogin } from '../auth/authenticate.js';
-import { csrfProtection, csrfToken } from '../auth/csrf.js';
+import { csrfProtection } from '../auth/csrf.js';
 import { loginLimiter } from '../auth/login-limiter.js';
 
 /** The sections of a project, in the order its navigation lists them. */
@@ -40,13 +40,6 @@ function isHtmx(req: Request): boolean {
 export function pagesRouter(deps: WebDeps): Router {
   const pages = Router();
   pages.use(express.urlencoded({ extended: false, limit: '100kb' }));
-  // Every page can read the CSRF token and the signed-in user.
-  pages.use((req, res, next) => {
-    res.locals.csrf = csrfToken(req);
-    res.locals.user = req.session?.user;
-    res.locals.isAdmin = req.session?.user?.role === 'admin';
-    next();
-  });
 
   pages.get('/', (req, res) => res.redirect(req.session?.user ? '/projects' : '/login'));
 
