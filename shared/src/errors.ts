@@ -4,7 +4,7 @@
  */
 export class AppError extends Error {
   constructor(
-    readonly code: 'not_found' | 'conflict' | 'forbidden' | 'invalid_request' | 'unauthorized',
+    readonly code: 'not_found' | 'conflict' | 'forbidden' | 'invalid_request' | 'unauthorized' | 'unprocessable',
     message: string,
     readonly details?: unknown,
   ) {
@@ -21,3 +21,5 @@ export const conflict = (message: string, details?: unknown): AppError => new Ap
 export const forbidden = (message: string): AppError => new AppError('forbidden', message);
 /** The request itself is malformed. */
 export const invalid = (message: string, details?: unknown): AppError => new AppError('invalid_request', message, details);
+/** The request is well formed but cannot be carried out, e.g. a connection whose test fails. */
+export const unprocessable = (message: string, details?: unknown): AppError => new AppError('unprocessable', message, details);

@@ -1,6 +1,6 @@
 import type { FlowProducer, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Config, EntityManager, Logger, Orm, QueueName, Scope, ServiceMetrics } from '@b2b-recs/shared';
+import type { Config, ConnectionDeps, EntityManager, Logger, Orm, QueueName, Scope, ServiceMetrics } from '@b2b-recs/shared';
 
 /** What the web application is built from; tests build one against their own database and prefix. */
 export interface WebDeps {
@@ -14,6 +14,8 @@ export interface WebDeps {
   webEvents: QueueEvents;
   metrics: ServiceMetrics;
   sessionSecret: string;
+  /** The secret store and what sources need, for the connections routes. */
+  connections: ConnectionDeps;
 }
 
 /** Who signed in through the browser. */

@@ -14,6 +14,7 @@ import {
   createRedis,
   createWorker,
   loadOrCreateKeyFile,
+  openSecretStore,
   type Config,
   type QueueName,
   type ShutdownStep,
@@ -57,6 +58,12 @@ export async function startWebService(config: Config): Promise<WebService> {
     webEvents: createQueueEvents(QUEUES.web, config.redis),
     metrics,
     sessionSecret,
+    connections: {
+      secrets: await openSecretStore(config),
+      sourceDeps: { localFilesRoot: config.sources.localFilesRoot },
+      allowLinkLocal: config.sources.allowLinkLocal,
+      timeoutMs: config.sources.timeoutMs,
+    },
   };
   const worker = createWorker(QUEUES.web, { ping: pingParentHandler }, { conn: config.redis, log, hooks: metrics.hooks });
   worker.on('error', (err) => log.error({ err }, 'worker error'));

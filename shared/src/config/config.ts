@@ -33,6 +33,10 @@ const envSchema = z.object({
   SECRETS_KEY: z.string().optional(),
   /** Secret used to sign session cookies. Generated per process when absent (sessions then end on restart). */
   SESSION_SECRET: z.string().min(32).optional(),
+  /** Let connections reach link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10). @defaultValue false */
+  ALLOW_LINK_LOCAL_SOURCES: z.stringbool().default(false),
+  /** Folder that `local_files` connections are confined to. @defaultValue `$DATA_DIR/files` */
+  LOCAL_FILES_ROOT: z.string().min(1).optional(),
   /** pino level. @defaultValue `info` */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Google Cloud project for cloud mode. */
@@ -58,6 +62,7 @@ export interface Config {
   warehouseUrl: string;
   stagingUrl: string;
   secrets: { backend: 'local' | 'gcp'; key?: string };
+  sources: { allowLinkLocal: boolean; localFilesRoot: string; timeoutMs: number };
   logLevel: string;
   gcp: { project?: string; region: string; schedulerServiceAccount?: string; oidcAudience?: string };
 }
@@ -96,6 +101,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     warehouseUrl: e.WAREHOUSE_URL,
     stagingUrl: e.STAGING_URL ?? path.join(dataDir, 'staging'),
     secrets: { backend: e.SECRETS_BACKEND, key: e.SECRETS_KEY },
+    sources: { allowLinkLocal: e.ALLOW_LINK_LOCAL_SOURCES, localFilesRoot: path.resolve(e.LOCAL_FILES_ROOT ?? path.join(dataDir, 'files')), timeoutMs: 10_000 },
     logLevel: e.LOG_LEVEL,
     gcp: {
       project: e.GCP_PROJECT,

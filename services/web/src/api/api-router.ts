@@ -14,6 +14,7 @@ import { csrfProtection } from '../auth/csrf.js';
 import { apiNotFound } from '../http/errors.js';
 import { openApiDocument } from './openapi.js';
 import { sendPing } from '../ping.js';
+import { connectionsRoutes } from './connections-routes.js';
 
 /** The JSON API under `/api/v1`. Every handler reads and writes within `req.scope`'s tenant. */
 export function apiRouter(deps: WebDeps): Router {
@@ -51,6 +52,8 @@ export function apiRouter(deps: WebDeps): Router {
     await deleteProject(req.em, req.scope!, req.params.id);
     res.status(204).end();
   });
+
+  connectionsRoutes(api, deps);
 
   api.post('/admin/ping', requireApiRole('admin'), async (_req, res) => {
     res.json(await sendPing(deps));

@@ -37,6 +37,83 @@ const DESCRIPTIONS: Record<number, string> = {
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } };
 
+const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
+const query = (name: string, description: string) => ({ name, in: 'query', required: false, schema: { type: 'string' }, description });
+const testResult = {
+  type: 'object',
+  required: ['ok', 'latencyMs'],
+  properties: {
+    ok: { type: 'boolean' },
+    latencyMs: { type: 'integer' },
+    error: {
+      type: 'object',
+      properties: {
+        code: { enum: ['auth_failed', 'unreachable', 'timeout', 'not_found', 'permission_denied', 'tls_error', 'invalid_config', 'secret_store_unavailable'] },
+        message: { type: 'string' },
+        hint: { type: 'string' },
+      },
+    },
+  },
+};
+const connectionBody = {
+  type: 'object',
+  required: ['name', 'type'],
+  properties: {
+    name: { type: 'string' },
+    type: { enum: ['postgresql', 'mysql', 'bigquery', 'firestore', 'gcs', 's3', 'azure_blob', 'local_files'] },
+    config: { type: 'object', description: 'Non-secret settings of the kind (host, port, database, bucket, prefix, ...)' },
+    credentials: { type: 'object', description: 'Secret settings; stored only in the secret store and never returned' },
+  },
+};
+const connection = { type: 'object', description: 'A connection: its settings, status and last test; never its credentials' };
+
+/** Connections: test before save, CRUD, discovery and preview. */
+const CONNECTION_PATHS = {
+  '/projects/{pid}/connections/test': {
+    parameters: [pathParam('pid')],
+    post: { summary: 'Try settings without saving (editor)', requestBody: { required: true, ...json(connectionBody) }, responses: { 200: json(testResult), ...errors(400, 401, 403) } },
+  },
+  '/projects/{pid}/connections': {
+    parameters: [pathParam('pid')],
+    get: { summary: "The project's connections", responses: { 200: json({ type: 'object', properties: { connections: { type: 'array', items: connection } } }), ...errors(401, 404) } },
+    post: {
+      summary: 'Test, then save a connection (editor); 422 with the test result when the test fails',
+      requestBody: { required: true, ...json(connectionBody) },
+      responses: { 201: json(connection), ...errors(400, 401, 403, 404, 409, 422) },
+    },
+  },
+  '/connections/{id}': {
+    parameters: [pathParam('id')],
+    get: { summary: 'One connection', responses: { 200: json(connection), ...errors(401, 404) } },
+    patch: {
+      summary: 'Change settings (keeps the stored credentials unless new ones are given); re-tested before saving; answers the ETL jobs that use it',
+      requestBody: { required: true, ...json({ type: 'object', properties: { name: { type: 'string' }, config: { type: 'object' }, credentials: { type: 'object' } } }) },
+      responses: { 200: json(connection), ...errors(400, 401, 403, 404, 409, 422) },
+    },
+    delete: { summary: 'Delete a connection and its secret; 409 while ETL jobs use it', responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404, 409) } },
+  },
+  '/connections/{id}/test': {
+    parameters: [pathParam('id')],
+    post: { summary: 'Re-test a saved connection and record its status', responses: { 200: json(testResult), ...errors(401, 404) } },
+  },
+  '/connections/{id}/schemas': {
+    parameters: [pathParam('id')],
+    get: { summary: 'Schemas (databases, datasets)', responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
+  },
+  '/connections/{id}/schemas/{schema}/tables': {
+    parameters: [pathParam('id'), pathParam('schema')],
+    get: { summary: 'Tables and views (or collections) with approximate row counts, sizes and last changes', responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
+  },
+  '/connections/{id}/files': {
+    parameters: [pathParam('id'), query('prefix', 'folder or key prefix'), query('pattern', 'glob, e.g. **/*.csv')],
+    get: { summary: 'Files of a file store with size, modification time and detected format', responses: { 200: json({ type: 'object' }), ...errors(400, 401, 404) } },
+  },
+  '/connections/{id}/preview': {
+    parameters: [pathParam('id'), query('schema', ''), query('table', ''), query('path', ''), query('pattern', ''), query('format', 'csv, parquet, json, jsonl'), query('collection', ''), query('limit', 'rows, default 20')],
+    get: { summary: 'Columns with source and suggested warehouse types, confidence and samples; and the first rows', responses: { 200: json({ type: 'object' }), ...errors(400, 401, 404) } },
+  },
+};
+
 /** The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`. */
 export function openApiDocument(serverUrl: string) {
   return {
@@ -84,6 +161,7 @@ export function openApiDocument(serverUrl: string) {
         },
         delete: { summary: 'Delete a project and everything in it (editor)', responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404) } },
       },
+      ...CONNECTION_PATHS,
       '/admin/ping': {
         post: {
           summary: 'Send a ping job through every worker queue and back (admin)',

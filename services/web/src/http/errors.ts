@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { AppError } from '@b2b-recs/shared';
+import { AppError, SecretStoreError, SourceError } from '@b2b-recs/shared';
 
 const STATUS: Record<AppError['code'], number> = {
   invalid_request: 400,
@@ -7,7 +7,11 @@ const STATUS: Record<AppError['code'], number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  unprocessable: 422,
 };
+
+/** A source's failure during discovery: its own fault (404, 400) or a bad gateway (502, 504). */
+const SOURCE_STATUS: Partial<Record<SourceError['code'], number>> = { not_found: 404, invalid_config: 400, timeout: 504 };
 
 /** The API's error body: `{"error":{"code","message","details"}}`. */
 export function errorBody(code: string, message: string, details?: unknown) {
@@ -31,6 +35,15 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   if (error instanceof AppError) {
     status = STATUS[error.code];
     ({ code, message, details } = error);
+  } else if (error instanceof SourceError) {
+    status = SOURCE_STATUS[error.code] ?? 502;
+    code = error.code;
+    message = error.message;
+    details = { hint: error.hint };
+  } else if (error instanceof SecretStoreError) {
+    status = 503;
+    code = 'secret_store_unavailable';
+    message = `The secret store could not be used: ${error.message}`;
   } else if ((error as { type?: string }).type === 'entity.parse.failed') {
     status = 400;
     code = 'invalid_request';

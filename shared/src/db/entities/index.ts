@@ -3,12 +3,14 @@ export * from './user.js';
 export * from './membership.js';
 export * from './api-token.js';
 export * from './project.js';
+export * from './connection.js';
 
 import { Tenant } from './tenant.js';
 import { User } from './user.js';
 import { Membership } from './membership.js';
 import { ApiToken } from './api-token.js';
 import { Project } from './project.js';
+import { Connection } from './connection.js';
 
 /** Every entity the ORM knows. */
-export const ENTITIES = [Tenant, User, Membership, ApiToken, Project];
+export const ENTITIES = [Tenant, User, Membership, ApiToken, Project, Connection];
