@@ -33,25 +33,17 @@ export const MAX_COUNTED_COLLECTIONS = 50;
 const COUNT_CONCURRENCY = 4;
 
 /**
- * How long the client retries UNAVAILABLE and friends on unary calls (listing collections) before
- * it gives up: short enough that an unreachable endpoint is reported as such within the default
- * time limit of a call, instead of as a timeout.
+ * How long the client may spend on one ListCollectionIds call, retries of UNAVAILABLE and friends
+ * included (its default is 60 s): short enough that an unreachable endpoint is reported as such
+ * within the default time limit of a call, instead of as a timeout. Firestore's own queries retry
+ * by its own rules, bounded by our time limit.
  */
-const RETRY_BUDGET_MS = 5_000;
+const LIST_COLLECTIONS_BUDGET_MS = 4_000;
 const CLIENT_CONFIG = {
   interfaces: {
     'google.firestore.v1.Firestore': {
-      retry_params: {
-        default: {
-          initial_retry_delay_millis: 100,
-          retry_delay_multiplier: 1.5,
-          max_retry_delay_millis: 1_000,
-          initial_rpc_timeout_millis: 60_000,
-          rpc_timeout_multiplier: 1,
-          max_rpc_timeout_millis: 60_000,
-          total_timeout_millis: RETRY_BUDGET_MS,
-        },
-      },
+      // A method's timeout_millis is the total deadline of its retries.
+      methods: { ListCollectionIds: { timeout_millis: LIST_COLLECTIONS_BUDGET_MS } },
     },
   },
 };

@@ -115,17 +115,18 @@ export function gcpSourceError(error: unknown, context: GcpErrorContext): Source
   if (http === 400 || grpc === GRPC.INVALID_ARGUMENT || grpc === GRPC.FAILED_PRECONDITION || grpc === GRPC.OUT_OF_RANGE) {
     return make('invalid_config', `${context.service} rejected ${context.action}${said}`, 'Check the connection\'s settings (project, dataset, database, bucket names and location) against the console.');
   }
+  const text = typeof e.message === 'string' ? e.message : '';
   if (http === 408 || http === 504 || grpc === GRPC.DEADLINE_EXCEEDED || grpc === GRPC.CANCELLED) {
-    if (NETWORK_IN_TEXT.test(detail)) return unreachableInText(error, detail, context);
+    if (NETWORK_IN_TEXT.test(text)) return unreachableInText(error, text, context);
     return make('timeout', `${context.service} did not finish ${context.action} in time${said}`, 'Try again; a large dataset or collection may need a longer timeout.');
   }
-  if (NETWORK_IN_TEXT.test(detail)) return unreachableInText(error, detail, context);
+  if (NETWORK_IN_TEXT.test(text)) return unreachableInText(error, text, context);
   return make('unreachable', `${context.service} failed while ${context.action}${said}`, 'Try again later; if it persists, check the Google Cloud status page and the endpoint.');
 }
 
 /** A network failure that a GAPIC client only reports in words, after giving up its retries. */
-function unreachableInText(error: unknown, detail: string, context: GcpErrorContext): SourceError {
-  const code = NETWORK_IN_TEXT.exec(detail)![1]!;
+function unreachableInText(error: unknown, text: string, context: GcpErrorContext): SourceError {
+  const code = NETWORK_IN_TEXT.exec(text)![1]!;
   const reason = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'the name does not resolve' : code === 'ECONNREFUSED' ? 'the connection was refused' : `the connection failed (${code})`;
   return new SourceError('unreachable', `Could not reach ${context.service} at ${context.endpoint} while ${context.action}: ${reason}`,
     'Check that this server can reach Google APIs (outbound HTTPS to *.googleapis.com, or the configured endpoint) and that no firewall or proxy blocks it.', { cause: error });
