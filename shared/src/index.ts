@@ -31,3 +31,7 @@ export * from './secrets/secret-store.js';
 export * from './secrets/local-secret-store.js';
 export * from './secrets/open-secret-store.js';
 export * from './connections/connections.js';
+export * from './warehouse/warehouse.js';
+export * from './warehouse/schema-evolution.js';
+export * from './warehouse/column-names.js';
+export * from './warehouse/physical-types.js';

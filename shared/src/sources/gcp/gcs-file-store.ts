@@ -26,6 +26,18 @@ export interface GcsFileStoreOptions {
 
 /** Retries on 5xx and network errors: one, so a person browsing is told soon when the bucket is unreachable. */
 const RETRY_OPTIONS = { autoRetry: true, maxRetries: 1 };
+const NO_RETRY = { autoRetry: false };
+/** Reads retry their start by themselves (see `openRead`): twice in all, a second apart. */
+const READ_ATTEMPTS = 2;
+const RETRY_DELAY_MS = 1_000;
+const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
+
+/** The failures the client would have retried: 408, 429, 5xx and broken connections. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'number') return code === 408 || code === 429 || code >= 500;
+  return typeof code === 'string' && RETRYABLE_CODES.has(code);
+}
 
 /**
  * Files in a Cloud Storage bucket under a prefix, through the JSON API with a service account's
@@ -86,53 +98,69 @@ export class GcsFileStore implements FileStore {
   }
 
   async read(path: string, options: CallOptions & { start?: number; end?: number } = {}): Promise<Readable> {
-    const ranged = options.start !== undefined || options.end !== undefined;
     return withTimeout(`Reading ${path} in ${this.where}`, async (signal) => {
-      const storage = this.storage(options.timeoutMs);
-      const source = storage.bucket(this.config.bucket).file(this.base + path).createReadStream({ start: options.start, end: options.end });
-      const out = new PassThrough();
-      const fail = (error: unknown) => this.error(error, path);
-      // The client starts the request once its stream is read; piping reads it, and the response
-      // (or its error) tells whether the object is there before the stream is handed over.
-      const started = new Promise<void>((resolve, reject) => {
-        source.once('response', (response: { statusCode?: number }) => {
-          if ((response.statusCode ?? 200) < 400) resolve();
-        });
-        source.once('error', reject);
-      });
-      const onAbort = () => {
-        source.destroy();
-        out.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-      source.pipe(out);
-      try {
-        await untilAborted(started, signal);
-      } catch (error) {
-        source.destroy();
-        // A range starting at or after the end (an empty file) has no bytes, which is not an error.
-        if (ranged && (error as { code?: unknown }).code === 416) return Readable.from([]);
-        throw fail(error);
-      } finally {
-        signal.removeEventListener('abort', onAbort);
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.openRead(path, options, signal);
+        } catch (error) {
+          if (attempt >= READ_ATTEMPTS || signal.aborted || !isRetryable(error)) throw this.error(error, path);
+          await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS));
+        }
       }
-      source.on('error', (error) => out.destroy(fail(error)));
-      out.on('close', () => source.destroy());
-      return out;
     }, options);
+  }
+
+  /**
+   * Starts a read and hands over its stream once the response shows the object is there. The
+   * client's own retries are off for reads: a retried read stream of @google-cloud/storage 8.4
+   * throws an uncaught ERR_STREAM_UNABLE_TO_PIPE from teeny-request, which would crash the process;
+   * `read` retries the start itself instead.
+   */
+  private async openRead(path: string, options: CallOptions & { start?: number; end?: number }, signal: AbortSignal): Promise<Readable> {
+    const ranged = options.start !== undefined || options.end !== undefined;
+    const storage = this.storage(options.timeoutMs, NO_RETRY);
+    const source = storage.bucket(this.config.bucket).file(this.base + path).createReadStream({ start: options.start, end: options.end });
+    const out = new PassThrough();
+    // The client starts the request once its stream is read; piping reads it, and the response
+    // (or its error) tells whether the object is there before the stream is handed over.
+    const started = new Promise<void>((resolve, reject) => {
+      source.once('response', (response: { statusCode?: number }) => {
+        if ((response.statusCode ?? 200) < 400) resolve();
+      });
+      source.once('error', reject);
+    });
+    const onAbort = () => {
+      source.destroy();
+      out.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    source.pipe(out);
+    try {
+      await untilAborted(started, signal);
+    } catch (error) {
+      source.destroy();
+      // A range starting at or after the end (an empty file) has no bytes, which is not an error.
+      if (ranged && (error as { code?: unknown }).code === 416) return Readable.from([]);
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    source.on('error', (error) => out.destroy(this.error(error, path)));
+    out.on('close', () => source.destroy());
+    return out;
   }
 
   async close(): Promise<void> {
     // Nothing is pooled: each call builds its client; the token lives on the auth client.
   }
 
-  private storage(timeoutMs: number | undefined): Storage {
+  private storage(timeoutMs: number | undefined, retryOptions = RETRY_OPTIONS): Storage {
     if (this.keyError) throw this.keyError;
     this.auth ??= serviceAccountAuth(this.key!, GCP_SCOPES.storageRead, this.options.tokenUrl);
     const settings: StorageOptions = {
       projectId: this.key!.project_id,
       authClient: this.auth,
-      retryOptions: RETRY_OPTIONS,
+      retryOptions,
       timeout: timeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS,
       ...(this.options.apiEndpoint && { apiEndpoint: this.options.apiEndpoint, useAuthWithCustomEndpoint: true }),
     };
