@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createTestEnv, type TestEnv } from '../support/test-env.js';
-import { BrowserClient, seedMember, seedTenant, startWeb } from '../support/web.js';
+import { api, BrowserClient, seedMember, seedTenant, startWeb } from '../support/web.js';
 import type { WebService } from '../../services/web/src/server.js';
 
 let env: TestEnv;
@@ -86,6 +86,35 @@ describe('signing in and the pages', () => {
     await client.login(editor.email, editor.password);
     expect((await client.request('GET', '/admin/queues')).status).toBe(403);
     expect((await client.request('GET', '/admin/queues/api/queues')).status).toBe(403);
+  });
+
+  test("a viewer sees a project's connections but may not open the wizard or test settings", async () => {
+    const project = await api(web.url, acme.token)('POST', '/api/v1/projects', { name: 'Viewed connections' });
+    const viewer = await seedMember(env, acme.tenantId, 'viewer', 'viewer@acme.test');
+    const client = new BrowserClient(web.url);
+    await client.login(viewer.email, viewer.password);
+    const page = await client.request('GET', `/projects/${project.body.id}/connections`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('No connections yet.');
+    expect(page.text).not.toContain('New connection');
+    const csrf = await client.csrf('/projects');
+    const htmx = { 'HX-Request': 'true', 'X-CSRF-Token': csrf };
+    expect((await client.request('GET', `/projects/${project.body.id}/connections/new`, undefined, htmx)).status).toBe(403);
+    const test = await client.request('POST', `/projects/${project.body.id}/connections/test`, { type: 'postgresql', 'config.host': '127.0.0.1' }, htmx);
+    expect(test.status).toBe(403);
+  });
+
+  test("the wizard's Test answers settings that do not parse with 400 and each error beside its field", async () => {
+    const project = await api(web.url, acme.token)('POST', '/api/v1/projects', { name: 'Wizard errors' });
+    const client = new BrowserClient(web.url);
+    await client.login(acme.email, acme.password);
+    const csrf = await client.csrf('/projects');
+    const form = { type: 'postgresql', 'config.host': '', 'config.port': '70000', 'config.database': 'shop', 'config.user': 'reader', 'config.sslMode': 'disable' };
+    const res = await client.request('POST', `/projects/${project.body.id}/connections/test`, form, { 'HX-Request': 'true', 'X-CSRF-Token': csrf });
+    expect(res.status).toBe(400);
+    expect(res.text).toMatch(/<p id="f-config-host-error" class="field-error" hx-swap-oob="true">Host is required<\/p>/);
+    expect(res.text).toMatch(/<p id="f-config-port-error" class="field-error" hx-swap-oob="true">[^<]*65535/);
+    expect(res.text).toMatch(/<p id="f-config-database-error" class="field-error" hx-swap-oob="true"><\/p>/);
   });
 
   test("another tenant's project page answers 404", async () => {

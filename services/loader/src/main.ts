@@ -1,6 +1,11 @@
-/** The loader service: loads staged files into the warehouse and moves watermarks. */
-import { pingHandler, runWorkerService } from '@b2b-recs/shared';
+/** The loader service: commits staged parts into the warehouse and moves watermarks. */
+import { isFinalAttempt, loadRun, openPipeline, pingHandler, runWorkerService } from '@b2b-recs/shared';
 
-await runWorkerService('loader', () => ({
-  ping: pingHandler('loader'),
-})).catch(() => process.exit(1));
+await runWorkerService('loader', async ({ config, orm, onClose }) => {
+  const pipeline = await openPipeline(config, orm);
+  onClose(() => pipeline.close());
+  return {
+    ping: pingHandler('loader'),
+    load: ({ job, payload, log }) => loadRun(pipeline.deps(log), payload.runId, { final: isFinalAttempt(job) }),
+  };
+}).catch(() => process.exit(1));

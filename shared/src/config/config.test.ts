@@ -6,7 +6,7 @@ describe('parseConfig', () => {
   test('an empty environment gives the local stack defaults', () => {
     const config = parseConfig({});
     expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/b2b_recs');
-    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'recs' });
+    expect(config.redis).toEqual({ url: 'redis://127.0.0.1:6379', prefix: 'recs', lockMs: 30_000 });
     expect(config.web.port).toBe(3000);
     expect(config.web.publicUrl).toBe('http://127.0.0.1:3000');
     expect(config.dataDir).toBe(path.resolve('data'));

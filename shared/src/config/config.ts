@@ -15,6 +15,11 @@ const envSchema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   /** Prefix of every BullMQ key, so several stacks (or test runs) can share one Redis. @defaultValue `recs` */
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_:-]+$/).default('recs'),
+  /**
+   * How long a worker's lock on a job lasts without renewal; a worker that died is noticed (and its
+   * job retried elsewhere) after about this long. @defaultValue 30000
+   */
+  QUEUE_LOCK_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
   /** HTTP port of the web service. @defaultValue 3000 */
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   /** Address people reach the web service at. @defaultValue `http://127.0.0.1:$PORT` */
@@ -55,7 +60,7 @@ export type Env = z.input<typeof envSchema>;
 export interface Config {
   env: 'development' | 'production' | 'test';
   databaseUrl: string;
-  redis: { url: string; prefix: string };
+  redis: { url: string; prefix: string; lockMs: number };
   web: { port: number; publicUrl: string; sessionSecret?: string };
   healthPort?: number;
   dataDir: string;
@@ -94,7 +99,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   return {
     env: e.NODE_ENV,
     databaseUrl: e.DATABASE_URL,
-    redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX },
+    redis: { url: e.REDIS_URL, prefix: e.QUEUE_PREFIX, lockMs: e.QUEUE_LOCK_MS },
     web: { port: e.PORT, publicUrl, sessionSecret: e.SESSION_SECRET },
     healthPort: e.HEALTH_PORT,
     dataDir,

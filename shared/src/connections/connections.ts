@@ -2,6 +2,7 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { Connection, type ConnectionStatus, type ConnectionTestError, type IConnection } from '../db/entities/connection.js';
+import { EtlJob } from '../db/entities/etl-job.js';
 import { conflict, forbidden, invalid, notFound, unprocessable } from '../errors.js';
 import { hasRole, type Scope } from '../accounts/scope.js';
 import { getProject } from '../projects/projects.js';
@@ -230,12 +231,10 @@ async function storedCredentials(deps: ConnectionDeps, connection: IConnection):
   return connection.secretRef ? deps.secrets.get(connection.secretRef) : {};
 }
 
-/**
- * The names of the ETL jobs that read from a connection. No ETL jobs exist yet; the ETL engine
- * fills this in, and PATCH and DELETE already answer with it.
- */
-export async function dependentJobNames(_em: EntityManager, _connectionId: string): Promise<string[]> {
-  return [];
+/** The names of the ETL jobs that read from a connection. */
+export async function dependentJobNames(em: EntityManager, connectionId: string): Promise<string[]> {
+  const jobs = await em.find(EtlJob, { connection: connectionId }, { fields: ['name'], orderBy: { name: 'asc' } });
+  return jobs.map((j) => j.name);
 }
 
 /**

@@ -35,12 +35,16 @@ export interface PingReply {
   at: string;
 }
 
+/** A stage of an ETL run: the run id is all a worker needs; everything else is in the database. */
+export const runPayload = z.object({ v: z.literal(1), runId: z.uuid() });
+export type RunPayload = z.infer<typeof runPayload>;
+
 /** The job names each queue carries, and the schema of each job's payload. */
 export const JOBS = {
   web: { ping: pingPayload },
   scheduler: { ping: pingPayload },
-  extractor: { ping: pingPayload },
-  loader: { ping: pingPayload },
+  extractor: { ping: pingPayload, extract: runPayload },
+  loader: { ping: pingPayload, load: runPayload },
   trainer: { ping: pingPayload },
 } as const satisfies Record<QueueName, Record<string, z.ZodType>>;
 

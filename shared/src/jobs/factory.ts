@@ -17,6 +17,8 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
 export interface QueueConnection {
   url: string;
   prefix: string;
+  /** A worker's lock on its job; a dead worker's job is retried after about this long. @defaultValue 30 000 */
+  lockMs?: number;
 }
 
 /**
@@ -128,6 +130,7 @@ export function createWorker<Q extends QueueName>(
       connection: redisOptions(deps.conn.url),
       prefix: deps.conn.prefix,
       concurrency: 1,
+      ...(deps.conn.lockMs ? { lockDuration: deps.conn.lockMs, stalledInterval: deps.conn.lockMs } : {}),
       name: `${queue}@${os.hostname()}:${process.pid}`,
       ...deps.options,
     },

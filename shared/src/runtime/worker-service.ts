@@ -16,6 +16,8 @@ export interface WorkerDeps {
   config: Config;
   log: Logger;
   orm: Orm;
+  /** Registers something to close on shutdown, after the worker has stopped taking jobs. */
+  onClose(close: () => Promise<unknown>): void;
 }
 
 /** A running worker service, for tests that start one in-process. */
@@ -38,7 +40,7 @@ const FINISH_WAIT_MS = 6_000;
  */
 export async function runWorkerService<Q extends QueueName & WorkerServiceName>(
   name: Q,
-  handlers: (deps: WorkerDeps) => HandlerMap<Q>,
+  handlers: (deps: WorkerDeps) => HandlerMap<Q> | Promise<HandlerMap<Q>>,
   options: { installSignalHandlers?: boolean; healthPort?: number } = {},
 ): Promise<RunningWorkerService> {
   const config = loadConfig();
@@ -54,7 +56,9 @@ export async function runWorkerService<Q extends QueueName & WorkerServiceName>(
   const redis = createRedis(config.redis.url);
   const queue: Queue = createQueue(name, config.redis, redis);
   metrics.watchQueues([queue]);
-  const worker = createWorker(name, handlers({ config, log, orm }), { conn: config.redis, log, hooks: metrics.hooks });
+  const closers: (() => Promise<unknown>)[] = [];
+  const map = await handlers({ config, log, orm, onClose: (close) => closers.push(close) });
+  const worker = createWorker(name, map, { conn: config.redis, log, hooks: metrics.hooks });
   worker.on('error', (err) => log.error({ err }, 'worker error'));
   const port = options.healthPort ?? config.healthPort ?? SERVICE_HEALTH_PORTS[name];
   const health = await startHealthServer(port, metrics.registry, {
@@ -66,6 +70,7 @@ export async function runWorkerService<Q extends QueueName & WorkerServiceName>(
   const steps = [
     { name: 'worker', run: () => closeWorker(worker, log) },
     { name: 'health', run: () => new Promise<void>((resolve) => health.close(() => resolve())) },
+    { name: 'resources', run: () => Promise.all(closers.map((close) => close())) },
     { name: 'queue', run: async () => { await queue.close(); redis.disconnect(); } },
     { name: 'database', run: () => orm.close() },
   ];

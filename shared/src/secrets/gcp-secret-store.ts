@@ -3,6 +3,9 @@ import { SecretStoreError, type SecretStore } from './secret-store.js';
 
 type ClientOptions = NonNullable<ConstructorParameters<typeof SecretManagerServiceClient>[0]>;
 
+/** The calls the store makes, so that unit tests can pass a small fake. */
+export type SecretManagerCalls = Pick<SecretManagerServiceClient, 'createSecret' | 'addSecretVersion' | 'accessSecretVersion' | 'deleteSecret' | 'close'>;
+
 /** Settings of the Secret Manager store. */
 export interface GcpSecretStoreOptions {
   /** The project that holds the secrets (GCP_PROJECT). */
@@ -17,11 +20,15 @@ export interface GcpSecretStoreOptions {
    * (`apiEndpoint`, `port`, `protocol: 'http'`, `authClient`).
    */
   clientOptions?: ClientOptions;
+  /** A client to use instead of building one (unit tests). */
+  client?: SecretManagerCalls;
 }
 
-/** Secret Manager's limits: ids of letters, digits, `-` and `_`; payloads up to 64 KiB. */
+/** Secret Manager's ids: letters, digits, `-` and `_`, up to 255; names `projects/P/secrets/S` (or regional). */
 const SECRET_ID = /^[A-Za-z0-9_-]{1,255}$/;
 const SECRET_NAME = /^projects\/[^/]+(?:\/locations\/[^/]+)?\/secrets\/[A-Za-z0-9_-]{1,255}$/;
+
+/** The largest payload Secret Manager stores: 64 KiB. */
 export const MAX_SECRET_BYTES = 64 * 1024;
 
 /** gRPC status codes the GAPIC client puts in `code`. */
@@ -41,7 +48,7 @@ const UNAUTHENTICATED = 16;
  * payload never reaches a message, a log line or an error's cause.
  */
 export class GcpSecretStore implements SecretStore {
-  private readonly client: SecretManagerServiceClient;
+  private readonly client: SecretManagerCalls;
   private readonly projectId: string;
   private readonly labels: Record<string, string>;
   private readonly timeoutMs: number;
@@ -50,7 +57,7 @@ export class GcpSecretStore implements SecretStore {
     this.projectId = options.projectId;
     this.labels = options.labels ?? { app: 'b2b-recs' };
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.client = new SecretManagerServiceClient({ fallback: 'rest', ...options.clientOptions });
+    this.client = options.client ?? new SecretManagerServiceClient({ fallback: 'rest', ...options.clientOptions });
   }
 
   async put(name: string, value: Record<string, unknown>): Promise<string> {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { TypeSuggestion } from '../types/warehouse-types.js';
+import type { ExtractRequest, ExtractResult } from '../extract/extract.js';
 
 /** The kinds of source a connection can point at. */
 export const SOURCE_KINDS = ['postgresql', 'mysql', 'bigquery', 'firestore', 'gcs', 's3', 'azure_blob', 'local_files'] as const;
@@ -93,6 +94,11 @@ export interface Source {
   listFiles?(prefix: string, pattern: string | undefined, options?: CallOptions): Promise<FileInfo[]>;
   /** Columns with suggested types, and the first rows. */
   preview(target: SourceTarget, options?: CallOptions & { limit?: number }): Promise<Preview>;
+  /**
+   * Reads the target's selected columns into staged Parquet parts (the ETL extractor's work).
+   * Kinds that cannot be extracted yet leave it out, and a job on them fails with a clear message.
+   */
+  extract?(target: SourceTarget, request: ExtractRequest): Promise<ExtractResult>;
   /** Releases pools and clients. */
   close(): Promise<void>;
 }

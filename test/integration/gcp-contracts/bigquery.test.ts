@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { inspect } from 'node:util';
 import { bigQueryConfig, bigQueryModule } from '../../../shared/src/sources/gcp/bigquery-module.js';
 import { SourceError } from '../../../shared/src/sources/source-error.js';
 import type { Source, SourceDeps } from '../../../shared/src/sources/source.js';
@@ -238,6 +239,8 @@ describe('BigQuery contract', () => {
 
     const denied = await source.listTables('secret').catch((e: unknown) => e);
     expect(denied).toMatchObject({ code: 'permission_denied', hint: expect.stringContaining(`Grant recs-reader@${BILLING}.iam.gserviceaccount.com`) });
+    // The error (and its cause, which a logger may print) carries no access token.
+    expect(inspect(denied, { depth: 10 })).not.toMatch(/ya29\.|authorization/i);
 
     await expect(source.listSchemas()).rejects.toMatchObject({ code: 'permission_denied', hint: expect.stringContaining('Enable the BigQuery API') });
     await expect(source.test()).rejects.toMatchObject({ code: 'auth_failed' });
@@ -246,7 +249,9 @@ describe('BigQuery contract', () => {
   test('BigQuery contract: a key Google refuses at the token endpoint is auth_failed', async () => {
     server.route('POST', '/token', oauthError('invalid_grant', 'Invalid JWT Signature.'), { auth: false });
     const error = await open({ projectId: BILLING }, { key: server.serviceAccountJson({ projectId: BILLING, email: `revoked@${BILLING}.iam.gserviceaccount.com` }) }).listSchemas().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'auth_failed', message: expect.stringContaining('invalid_grant') });
+    expect(error).toMatchObject({ code: 'auth_failed', message: expect.stringContaining('invalid_grant: Invalid JWT Signature.') });
+    // Nor the signed assertion, which is a credential while it lasts.
+    expect(inspect(error, { depth: 10 })).not.toMatch(/assertion|eyJ/);
     expect(server.apiRequests).toHaveLength(0);
   });
 
@@ -271,6 +276,19 @@ describe('BigQuery contract', () => {
     await expect(open({ projectId: BILLING }).listSchemas({ timeoutMs: 300 })).rejects.toMatchObject({ code: 'timeout' });
     expect(Date.now() - started).toBeLessThan(1_400);
     await new Promise((resolve) => setTimeout(resolve, 1_300));
+  });
+
+  test('BigQuery contract: without endpoint overrides the client goes to Google, and the test guard stops it at the socket', async () => {
+    // Production settings: Google's API and token endpoints, whatever the key's token_uri says.
+    const source = bigQueryModule.open(bigQueryConfig.parse({ projectId: BILLING }), { serviceAccountJson: keyJson }, { localFilesRoot: '/nonexistent' });
+    try {
+      await expect(source.listSchemas({ timeoutMs: 5_000 })).rejects.toMatchObject({ code: 'unreachable' });
+      expect(isolation.blocked.length).toBeGreaterThan(0);
+      expect(new Set(isolation.blocked)).toEqual(new Set(['oauth2.googleapis.com:443']));
+      expect(server.requests).toHaveLength(0);
+    } finally {
+      isolation.blocked.length = 0;
+    }
   });
 
   test('BigQuery contract: the module validates its settings and describes the connection', () => {

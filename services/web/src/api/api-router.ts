@@ -15,6 +15,7 @@ import { apiNotFound } from '../http/errors.js';
 import { openApiDocument } from './openapi.js';
 import { sendPing } from '../ping.js';
 import { connectionsRoutes } from './connections-routes.js';
+import { etlRoutes } from './etl-routes.js';
 
 /** The JSON API under `/api/v1`. Every handler reads and writes within `req.scope`'s tenant. */
 export function apiRouter(deps: WebDeps): Router {
@@ -54,6 +55,7 @@ export function apiRouter(deps: WebDeps): Router {
   });
 
   connectionsRoutes(api, deps);
+  etlRoutes(api, deps);
 
   api.post('/admin/ping', requireApiRole('admin'), async (_req, res) => {
     res.json(await sendPing(deps));

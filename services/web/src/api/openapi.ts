@@ -114,6 +114,64 @@ const CONNECTION_PATHS = {
   },
 };
 
+const etlJob = { type: 'object', description: 'An ETL job: source, column mapping, load type, watermark' };
+const etlRun = { type: 'object', description: 'A run: status, stage progress, counts, timings, watermark before and after, error with hint' };
+
+/** ETL jobs and runs. */
+const ETL_PATHS = {
+  '/projects/{pid}/etl-jobs': {
+    parameters: [pathParam('pid')],
+    get: { summary: "The project's ETL jobs", responses: { 200: json({ type: 'object', properties: { jobs: { type: 'array', items: etlJob } } }), ...errors(401, 404) } },
+    post: {
+      summary: 'Create an ETL job (editor); checked against the source before anything is saved',
+      requestBody: {
+        required: true,
+        ...json({
+          type: 'object',
+          required: ['name', 'connectionId', 'source', 'columns', 'loadType'],
+          properties: {
+            name: { type: 'string' },
+            connectionId: { type: 'string', format: 'uuid' },
+            source: { description: '{schema, table} | {path, pattern, format} | {collection}' },
+            columns: { type: 'array', items: {} },
+            loadType: { enum: ['transactional', 'catalog'] },
+            timestampColumn: { type: 'string' },
+            primaryKey: { type: 'array', items: { type: 'string' } },
+            backfill: { description: '{days} | {since} | {all: true}' },
+            destinationTable: { type: 'string' },
+            maxBadRows: { type: 'integer', minimum: 0 },
+            lookbackSeconds: { type: 'integer', minimum: 0 },
+          },
+        }),
+      },
+      responses: { 201: json(etlJob), ...errors(400, 401, 403, 404, 409) },
+    },
+  },
+  '/etl-jobs/{id}': {
+    parameters: [pathParam('id')],
+    get: { summary: 'One ETL job', responses: { 200: json(etlJob), ...errors(401, 404) } },
+    patch: { summary: 'Rename, enable or disable, change maxBadRows, lookbackSeconds, backfill', responses: { 200: json(etlJob), ...errors(400, 401, 403, 404, 409) } },
+    delete: { summary: 'Delete a job and its runs (the warehouse table stays)', responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404) } },
+  },
+  '/etl-jobs/{id}/runs': {
+    parameters: [pathParam('id')],
+    post: { summary: 'Start a run now', responses: { 202: json({ type: 'object', properties: { runId: { type: 'string' } } }), ...errors(401, 403, 404, 409) } },
+    get: { summary: "The job's runs, newest first", responses: { 200: json({ type: 'object', properties: { runs: { type: 'array', items: etlRun } } }), ...errors(401, 404) } },
+  },
+  '/etl-runs/{id}': {
+    parameters: [pathParam('id')],
+    get: { summary: 'A run', responses: { 200: json(etlRun), ...errors(401, 404) } },
+  },
+  '/etl-runs/{id}/cancel': {
+    parameters: [pathParam('id')],
+    post: { summary: 'Cancel a run; the destination stays as it was', responses: { 200: json(etlRun), ...errors(401, 403, 404) } },
+  },
+  '/etl-runs/{id}/rejected-rows': {
+    parameters: [pathParam('id')],
+    get: { summary: 'Rows the run rejected: file, line, column, value (shortened), reason', responses: { 200: json({ type: 'object' }), ...errors(401, 404) } },
+  },
+};
+
 /** The OpenAPI 3.1 description of `/api/v1`, served at `/api/v1/openapi.json`. */
 export function openApiDocument(serverUrl: string) {
   return {
@@ -162,6 +220,7 @@ export function openApiDocument(serverUrl: string) {
         delete: { summary: 'Delete a project and everything in it (editor)', responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404) } },
       },
       ...CONNECTION_PATHS,
+      ...ETL_PATHS,
       '/admin/ping': {
         post: {
           summary: 'Send a ping job through every worker queue and back (admin)',

@@ -15,25 +15,15 @@ import type { WebDeps } from '../context.js';
 import { requirePageLogin } from '../auth/authenticate.js';
 import { csrfProtection } from '../auth/csrf.js';
 import { loginLimiter } from '../auth/login-limiter.js';
+import { isHtmx } from '../http/htmx.js';
+import { connectionsPages } from './connections-pages.js';
+import { PROJECT_SECTIONS, projectNav } from './project-sections.js';
 
-/** The sections of a project, in the order its navigation lists them. */
-export const PROJECT_SECTIONS = [
-  { slug: 'dashboard', title: 'Dashboard', ready: true, later: '' },
-  { slug: 'connections', title: 'Connections', ready: false, later: 'Connections to databases, warehouses and file stores arrive with the connections work.' },
-  { slug: 'etl', title: 'ETL', ready: false, later: 'ETL jobs that extract and load your data arrive with the ETL engine.' },
-  { slug: 'datasets', title: 'Datasets', ready: false, later: 'Datasets built from warehouse tables arrive after ETL.' },
-  { slug: 'features', title: 'Features', ready: false, later: 'Feature configurations for the buyer and product towers arrive with the model work.' },
-  { slug: 'models', title: 'Models', ready: false, later: 'Model configurations arrive with the model work.' },
-  { slug: 'experiments', title: 'Experiments', ready: false, later: 'Quick tests and their metrics arrive with the trainer.' },
-] as const;
+export { PROJECT_SECTIONS } from './project-sections.js';
 
 /** Only local paths are followed after login, so the login page cannot redirect elsewhere. */
 function safeNext(next: unknown): string {
   return typeof next === 'string' && next.startsWith('/') && !next.startsWith('//') ? next : '/projects';
-}
-
-function isHtmx(req: Request): boolean {
-  return req.get('HX-Request') === 'true';
 }
 
 /** The htmx pages: login, the tenant's projects and each project's sections. */
@@ -111,6 +101,9 @@ export function pagesRouter(deps: WebDeps): Router {
 
   pages.get('/projects/:id', (req, res) => res.redirect(`/projects/${req.params.id}/dashboard`));
 
+  // Sections with pages of their own come before the generic section page.
+  pages.use(connectionsPages(deps));
+
   pages.get('/projects/:id/:section', async (req, res) => {
     const section = PROJECT_SECTIONS.find((s) => s.slug === req.params.section);
     if (!section) throw new AppError('not_found', `There is no "${req.params.section}" page in a project`);
@@ -119,7 +112,7 @@ export function pagesRouter(deps: WebDeps): Router {
       title: `${section.title} · ${project.name}`,
       project: projectView(project),
       section,
-      nav: PROJECT_SECTIONS.map((s) => ({ ...s, current: s.slug === section.slug })),
+      nav: projectNav(section.slug),
     });
   });
 

@@ -4,6 +4,9 @@ export * from './membership.js';
 export * from './api-token.js';
 export * from './project.js';
 export * from './connection.js';
+export * from './etl-job.js';
+export * from './etl-run.js';
+export * from './etl-rejected-row.js';
 
 import { Tenant } from './tenant.js';
 import { User } from './user.js';
@@ -11,6 +14,9 @@ import { Membership } from './membership.js';
 import { ApiToken } from './api-token.js';
 import { Project } from './project.js';
 import { Connection } from './connection.js';
+import { EtlJob } from './etl-job.js';
+import { EtlRun } from './etl-run.js';
+import { EtlRejectedRow } from './etl-rejected-row.js';
 
 /** Every entity the ORM knows. */
-export const ENTITIES = [Tenant, User, Membership, ApiToken, Project, Connection];
+export const ENTITIES = [Tenant, User, Membership, ApiToken, Project, Connection, EtlJob, EtlRun, EtlRejectedRow];

@@ -13,15 +13,16 @@ export const bigQueryConfig = z.object({
   /** Where jobs run: a multi-region (`EU`, `US`) or a region (`europe-west1`). @defaultValue BigQuery's choice from the datasets */
   location: z.string().trim().regex(/^[A-Za-z]+(?:-[a-z]+\d+)?$/, 'A location is EU, US or a region such as europe-west1').optional(),
 });
-export type BigQueryConfigInput = z.infer<typeof bigQueryConfig>;
+/** A BigQuery connection's settings, as validated. */
+export type BigQueryConnectionConfig = z.infer<typeof bigQueryConfig>;
 
-function describe(config: BigQueryConfigInput): string {
+function describe(config: BigQueryConnectionConfig): string {
   const data = config.dataProjectId && config.dataProjectId !== config.projectId ? `${config.dataProjectId} (billed to ${config.projectId})` : config.projectId;
   return `BigQuery ${data}${config.location ? `, ${config.location}` : ''}`;
 }
 
 /** Tables and views of a BigQuery project, read with a service account's key. */
-export const bigQueryModule: SourceModule<BigQueryConfigInput, GcpCredentials> = {
+export const bigQueryModule: SourceModule<BigQueryConnectionConfig, GcpCredentials> = {
   kind: 'bigquery',
   label: 'Google BigQuery',
   group: 'Warehouses',

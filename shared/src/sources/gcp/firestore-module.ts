@@ -10,10 +10,11 @@ export const firestoreConfig = z.object({
   /** `(default)` or a named database (4 to 63 lowercase letters, digits and hyphens). @defaultValue '(default)' */
   databaseId: z.string().trim().regex(/^(?:\(default\)|[a-z][a-z0-9-]{2,61}[a-z0-9])$/, 'A database id is (default) or 4 to 63 lowercase letters, digits and hyphens').default(DEFAULT_DATABASE),
 });
-export type FirestoreConfigInput = z.infer<typeof firestoreConfig>;
+/** A Firestore connection's settings, as validated (databaseId filled in). */
+export type FirestoreConnectionConfig = z.infer<typeof firestoreConfig>;
 
 /** Collections of a Firestore database in Native mode, read with a service account's key. */
-export const firestoreModule: SourceModule<FirestoreConfigInput, GcpCredentials> = {
+export const firestoreModule: SourceModule<FirestoreConnectionConfig, GcpCredentials> = {
   kind: 'firestore',
   label: 'Google Firestore',
   group: 'NoSQL',

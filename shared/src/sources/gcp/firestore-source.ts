@@ -24,7 +24,7 @@ export interface FirestoreSourceOptions {
 /** The database every Firestore project may have without naming it. */
 export const DEFAULT_DATABASE = '(default)';
 
-/** @defaultValue 100 documents for type inference; at most 1 000. */
+/** How many documents a preview samples to infer columns: 100 unless the target says, at most 1 000. */
 export const DEFAULT_SAMPLE_SIZE = 100;
 export const MAX_SAMPLE_SIZE = 1_000;
 

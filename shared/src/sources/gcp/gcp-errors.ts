@@ -79,19 +79,21 @@ export function gcpSourceError(error: unknown, context: GcpErrorContext): Source
   const e = (error ?? {}) as GoogleLikeError;
   const detail = detailOf(error);
   const said = detail ? `: ${detail}` : '';
-  const make = (code: SourceErrorCode, message: string, hint: string) => new SourceError(code, message, hint, { cause: error });
+  const cause = safeCause(error);
+  const make = (code: SourceErrorCode, message: string, hint: string) => new SourceError(code, message, hint, { cause });
 
   // The token endpoint answers OAuth errors ({"error": "invalid_grant", ...}), not Google API errors.
   const oauth = (e.response?.data as { error?: unknown } | undefined)?.error;
   if (typeof oauth === 'string' && /token/.test(String(e.response?.config?.url ?? ''))) {
-    return make('auth_failed', `Google refused the service-account key${context.principal ? ` of ${context.principal}` : ''} (${oauth})${said}`,
+    return make('auth_failed', `Google refused the service-account key${context.principal ? ` of ${context.principal}` : ''}${detail.startsWith(oauth) ? said : ` (${oauth})${said}`}`,
       'The key may have been deleted or disabled, or this server\'s clock is off: create a new JSON key for the service account and paste it again.');
   }
 
   const http = httpStatusOf(e);
   const grpc = http === undefined ? grpcStatusOf(e) : undefined;
   const reasons = reasonsOf(e);
-  const apiDisabled = reasons.some((r) => r === 'accessNotConfigured' || r === 'SERVICE_DISABLED') || /has not been used in project|is disabled\b|API has not been enabled/i.test(detail);
+  const refused = http === 403 || grpc === GRPC.PERMISSION_DENIED;
+  const apiDisabled = reasons.some((r) => r === 'accessNotConfigured' || r === 'SERVICE_DISABLED') || (refused && /has not been used in project|API has not been enabled|is disabled\b/i.test(detail));
   const quota = reasons.some((r) => /rateLimitExceeded|quotaExceeded|RATE_LIMIT_EXCEEDED|RESOURCE_EXHAUSTED/.test(r)) || http === 429 || grpc === GRPC.RESOURCE_EXHAUSTED;
   const who = context.principal ?? 'the service account';
 
@@ -106,8 +108,8 @@ export function gcpSourceError(error: unknown, context: GcpErrorContext): Source
     return make('auth_failed', `${context.service} did not accept the credentials of ${who} while ${context.action}${said}`,
       'Check that the service-account key is current (not deleted or disabled under IAM & Admin → Service Accounts → Keys) and paste the whole JSON file again.');
   }
-  if (http === 403 || grpc === GRPC.PERMISSION_DENIED) {
-    return make('permission_denied', `${who} may not do this: ${context.action} was refused${said}`, `Grant ${who} ${context.role}, then try again.`);
+  if (refused) {
+    return make('permission_denied', `${context.service} refused ${context.action} to ${who}${said}`, `Grant ${who} ${context.role}, then try again.`);
   }
   if (http === 404 || grpc === GRPC.NOT_FOUND) {
     return make('not_found', `${context.service} could not find ${context.resource}${said}`, `Check the spelling and case of ${context.resource}, and that ${who} can see it.`);
@@ -117,17 +119,32 @@ export function gcpSourceError(error: unknown, context: GcpErrorContext): Source
   }
   const text = typeof e.message === 'string' ? e.message : '';
   if (http === 408 || http === 504 || grpc === GRPC.DEADLINE_EXCEEDED || grpc === GRPC.CANCELLED) {
-    if (NETWORK_IN_TEXT.test(text)) return unreachableInText(error, text, context);
+    if (NETWORK_IN_TEXT.test(text)) return unreachableInText(cause, text, context);
     return make('timeout', `${context.service} did not finish ${context.action} in time${said}`, 'Try again; a large dataset or collection may need a longer timeout.');
   }
-  if (NETWORK_IN_TEXT.test(text)) return unreachableInText(error, text, context);
+  if (NETWORK_IN_TEXT.test(text)) return unreachableInText(cause, text, context);
   return make('unreachable', `${context.service} failed while ${context.action}${said}`, 'Try again later; if it persists, check the Google Cloud status page and the endpoint.');
 }
 
+/**
+ * The client's error without what it carries of the request: REST clients attach the response and
+ * its request (with the Authorization header), the token exchange its signed assertion. A logger
+ * that serialises a SourceError's cause must find neither.
+ */
+function safeCause(error: unknown): Error {
+  const e = (error ?? {}) as { name?: unknown; message?: unknown; code?: unknown; stack?: unknown; errors?: unknown };
+  const cause = new Error(typeof e.message === 'string' ? e.message : String(error));
+  if (typeof e.name === 'string') cause.name = e.name;
+  if (typeof e.stack === 'string') cause.stack = e.stack;
+  if (typeof e.code === 'string' || typeof e.code === 'number') Object.assign(cause, { code: e.code });
+  if (Array.isArray(e.errors)) Object.assign(cause, { errors: e.errors.map((inner: { reason?: unknown; message?: unknown }) => ({ reason: inner?.reason, message: inner?.message })) });
+  return cause;
+}
+
 /** A network failure that a GAPIC client only reports in words, after giving up its retries. */
-function unreachableInText(error: unknown, text: string, context: GcpErrorContext): SourceError {
+function unreachableInText(cause: Error, text: string, context: GcpErrorContext): SourceError {
   const code = NETWORK_IN_TEXT.exec(text)![1]!;
   const reason = code === 'ENOTFOUND' || code === 'EAI_AGAIN' ? 'the name does not resolve' : code === 'ECONNREFUSED' ? 'the connection was refused' : `the connection failed (${code})`;
   return new SourceError('unreachable', `Could not reach ${context.service} at ${context.endpoint} while ${context.action}: ${reason}`,
-    'Check that this server can reach Google APIs (outbound HTTPS to *.googleapis.com, or the configured endpoint) and that no firewall or proxy blocks it.', { cause: error });
+    'Check that this server can reach Google APIs (outbound HTTPS to *.googleapis.com, or the configured endpoint) and that no firewall or proxy blocks it.', { cause });
 }

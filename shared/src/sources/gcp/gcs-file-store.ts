@@ -24,9 +24,11 @@ export interface GcsFileStoreOptions {
   tokenUrl?: string;
 }
 
+type RetryOptions = NonNullable<StorageOptions['retryOptions']>;
+
 /** Retries on 5xx and network errors: one, so a person browsing is told soon when the bucket is unreachable. */
-const RETRY_OPTIONS = { autoRetry: true, maxRetries: 1 };
-const NO_RETRY = { autoRetry: false };
+const RETRY_OPTIONS: RetryOptions = { autoRetry: true, maxRetries: 1 };
+const NO_RETRY: RetryOptions = { autoRetry: false };
 /** Reads retry their start by themselves (see `openRead`): twice in all, a second apart. */
 const READ_ATTEMPTS = 2;
 const RETRY_DELAY_MS = 1_000;
@@ -154,7 +156,7 @@ export class GcsFileStore implements FileStore {
     // Nothing is pooled: each call builds its client; the token lives on the auth client.
   }
 
-  private storage(timeoutMs: number | undefined, retryOptions = RETRY_OPTIONS): Storage {
+  private storage(timeoutMs: number | undefined, retryOptions: RetryOptions = RETRY_OPTIONS): Storage {
     if (this.keyError) throw this.keyError;
     this.auth ??= serviceAccountAuth(this.key!, GCP_SCOPES.storageRead, this.options.tokenUrl);
     const settings: StorageOptions = {

@@ -12,6 +12,7 @@ export const gcsConfig = z.object({
   /** A folder inside the bucket. @defaultValue '' (the whole bucket) */
   prefix: z.string().trim().default(''),
 });
+/** A Cloud Storage connection's settings, as validated. */
 export type GcsConfig = z.infer<typeof gcsConfig>;
 
 function describe(config: GcsConfig): string {

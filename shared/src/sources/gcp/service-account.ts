@@ -91,6 +91,7 @@ export const gcpCredentialsSchema = z.object({
   /** The key file's JSON text, as downloaded from the console. */
   serviceAccountJson: z.string().min(1).refine(isServiceAccountJson, { message: 'Must be the JSON key file of a service account' }),
 });
+/** A Google Cloud connection's secret: the key file's text. */
 export type GcpCredentials = z.infer<typeof gcpCredentialsSchema>;
 
 /**
