@@ -5,6 +5,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { PermanentError } from '../../shared/src/jobs/errors.js';
 import { PostgresWarehouse } from '../../shared/src/warehouse/postgres/postgres-warehouse.js';
 import { DUCKDB_TYPES } from '../../shared/src/warehouse/physical-types.js';
 import { SchemaChangeError } from '../../shared/src/warehouse/schema-evolution.js';
@@ -438,6 +439,47 @@ leave', 0.1, '12345678901234567890123456789012345678901234.5678', '\\x00\\xFFab'
       { name: 'products', rows: 100 },
       { name: 'products__20261122', rows: 200 },
     ]);
+    // A snapshot never takes the name of a table that loads commit into.
+    await warehouse.load(request(project, 'products__old', randomUUID(), [v1]));
+    await expect(replace(v2, 'old')).rejects.toThrow(/would keep its snapshot as products__old, but that is the destination table of another job/);
+    expect(await warehouse.listTables(project)).toEqual([
+      { name: 'products', rows: 100 },
+      { name: 'products__20261122', rows: 200 },
+      { name: 'products__old', rows: 100 },
+    ]);
+  });
+
+  test('a load that fails on a bad value, or is aborted, leaves nothing behind, and the next load works', async () => {
+    const project = randomUUID();
+    const run1 = randomUUID();
+    await warehouse.load(request(project, 'orders', run1, [await stage(`SELECT * FROM source WHERE line <= 100`, run1)]));
+    const before = await tableChecksum(project, 'orders');
+    const next = `SELECT * FROM source WHERE line > 100 AND line <= 200`;
+
+    // DuckDB cannot read "many" as an INT64.
+    const quantityAsText = COLUMNS.map((c): ColumnSpec => (c.name === 'quantity' ? { ...c, type: 'STRING' } : c));
+    const bad1 = randomUUID();
+    const part1 = await stage(`SELECT * REPLACE (CASE WHEN line = 150 THEN 'many' ELSE quantity::VARCHAR END AS quantity) FROM (${next})`, bad1, quantityAsText);
+    const error1 = await warehouse.load(request(project, 'orders', bad1, [part1])).catch((e: unknown) => e);
+    expect(error1).toBeInstanceOf(PermanentError);
+    expect((error1 as Error).message).toMatch(new RegExp(`run ${bad1} into PostgreSQL for table orders failed: Conversion Error: Could not convert string 'many' to INT64[^\\n]*\\. Nothing was loaded\\.`));
+    // PostgreSQL cannot read "not json" as JSON; the error says where.
+    const bad2 = randomUUID();
+    const part2 = await stage(`SELECT * REPLACE (CASE WHEN line = 150 THEN 'not json' ELSE attrs END AS attrs) FROM (${next})`, bad2);
+    const error2 = await warehouse.load(request(project, 'orders', bad2, [part2])).catch((e: unknown) => e);
+    expect(error2).toBeInstanceOf(PermanentError);
+    expect((error2 as Error).message).toMatch(/invalid input syntax for type json \(.*COPY _recs_stage, line \d+, column attrs: "not json"\)/);
+    // Aborted while it works.
+    const aborted = randomUUID();
+    const controller = new AbortController();
+    const loading = warehouse.load(request(project, 'orders', aborted, [await stage(next, aborted)]), { signal: controller.signal });
+    setImmediate(() => controller.abort());
+    await expect(loading).rejects.toMatchObject({ name: 'AbortError' });
+
+    expect(await tableChecksum(project, 'orders')).toEqual(before);
+    expect((await markers(project)).map((m) => m.run_id)).toEqual([run1]);
+    const run2 = randomUUID();
+    expect((await warehouse.load(request(project, 'orders', run2, [await stage(next, run2)]))).marker.rowsLoaded).toBe(100);
   });
 
   test('names PostgreSQL would truncate or that the warehouse keeps are refused before anything is loaded', async () => {

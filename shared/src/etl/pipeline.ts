@@ -138,6 +138,7 @@ export async function extractRun(deps: PipelineDeps, runId: string, attempt: { f
         maxBadRows: job.maxBadRows,
         signal: controller.signal,
         onProgress: (p) => {
+          failpoint('extract:after-progress');
           if (Date.now() - lastWrite < PROGRESS_INTERVAL_MS) return;
           lastWrite = Date.now();
           void em.fork().nativeUpdate(EtlRun, { id: run.id }, { progress: { rows: p.rows, bytes: p.bytes, updatedAt: new Date().toISOString() } });
@@ -174,6 +175,7 @@ export async function extractRun(deps: PipelineDeps, runId: string, attempt: { f
     throw error;
   }
   clearInterval(ticker);
+  failpoint('extract:before-queuing-load');
   await deps.queues.loader.add('load', { v: 1, runId: run.id }, { jobId: loadJobId(run.id) });
 }
 

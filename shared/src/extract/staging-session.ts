@@ -43,6 +43,8 @@ export class StagingSession {
   rejectedCount = 0;
   readonly partRows: number;
   readonly maxBadRows: number;
+  /** Where progress reads rows and bytes while a reader runs, when it counts them itself. */
+  liveCounters?: () => { rows: number; bytes: number };
   private readonly windowMaxima: string[] = [];
   private readonly abortHooks: (() => void)[] = [];
   private readonly ticker: NodeJS.Timeout;
@@ -170,6 +172,11 @@ export class StagingSession {
   reportProgress(): void {
     if (this.closed) return;
     try {
+      const live = this.liveCounters?.();
+      if (live) {
+        this.rowsRead = live.rows;
+        this.bytesRead = live.bytes;
+      }
       this.req.onProgress?.({ rows: this.rowsRead, bytes: this.bytesRead });
     } catch {
       // A failing progress callback must not fail the extraction.

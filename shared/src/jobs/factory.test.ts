@@ -8,7 +8,7 @@ const conn = { url: 'redis://127.0.0.1:6379', prefix: 'unit' };
 describe('the worker factory', () => {
   test('refuses to start a worker whose handlers do not match its queue\'s jobs', () => {
     const handlers = { pong: async () => undefined } as unknown as HandlerMap<'extractor'>;
-    expect(() => createWorker('extractor', handlers, { conn, log })).toThrow('Queue "extractor" has jobs [ping] but handlers for [pong]');
+    expect(() => createWorker('extractor', handlers, { conn, log })).toThrow('Queue "extractor" has jobs [extract, ping] but handlers for [pong]');
   });
 
   test('parses a Redis URL into connection options BullMQ can own', () => {

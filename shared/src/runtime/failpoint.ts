@@ -7,7 +7,7 @@
 const armed = process.env.RECS_FAILPOINT;
 
 /** The moments a crash test can stop a process at. */
-export type FailpointName = 'extract:after-first-part' | 'load:after-warehouse-commit' | 'load:before-warehouse-commit';
+export type FailpointName = 'extract:after-progress' | 'extract:before-queuing-load' | 'load:after-warehouse-commit' | 'load:before-warehouse-commit';
 
 export function failpoint(name: FailpointName): void {
   if (armed === name) process.kill(process.pid, 'SIGKILL');

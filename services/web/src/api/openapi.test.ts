@@ -7,7 +7,7 @@ import { openApiDocument } from './openapi.js';
 /** Every route the API router serves, as OpenAPI would write it: `GET /projects/{id}`. */
 function servedRoutes(): string[] {
   // The router is only built here, never run: its handlers need none of the deps.
-  const router = apiRouter({ config: parseConfig({}), connections: {} } as unknown as WebDeps);
+  const router = apiRouter({ config: parseConfig({}), connections: {}, queues: {} } as unknown as WebDeps);
   const routes: string[] = [];
   for (const layer of router.stack as { route?: { path: string; methods: Record<string, boolean> } }[]) {
     if (!layer.route) continue;

@@ -96,7 +96,9 @@ export class PostgresWarehouse implements Warehouse {
       await client.query('BEGIN');
       await client.query(`SET LOCAL TimeZone = 'UTC'`);
       await client.query(`CREATE TEMP TABLE ${STAGE} (${columnsDdl(request.columns)}) ON COMMIT DROP`);
-      const copied = await copyParquetToPostgres({ duckdb, client, target: STAGE, columns: request.columns, files, signal });
+      const copied = await copyParquetToPostgres({ duckdb, client, target: STAGE, columns: request.columns, files, signal }).catch((error: unknown) => {
+        throw stagingError(error, request, signal);
+      });
       const expected = request.parts.reduce((sum, part) => sum + part.rows, 0);
       if (copied !== expected) {
         throw new PermanentError(
@@ -142,9 +144,12 @@ export class PostgresWarehouse implements Warehouse {
       return { marker: toMarker(rows[0] as MarkerRow), alreadyLoaded: false, schemaChanges: plan.changes };
     } catch (error) {
       failure = error instanceof Error ? error : new Error(String(error));
+      // The schema was dropped behind this process's back (a deleted project): let a retry create it again.
+      if (isMissingRelation(error)) this.readySchemas.delete(schema);
       // A failed COMMIT leaves the outcome unknown; the retry's marker check tells.
       await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      // An abort surfaces as whatever it broke first (often PostgreSQL's "COPY from stdin failed"): answer the abort.
+      throw signal?.aborted ? signal.reason : error;
     } finally {
       // After a failure the connection may be mid-COPY: close it rather than hand it on.
       client.release(failure);
@@ -299,6 +304,28 @@ function checkRequest(request: LoadRequest): string[] {
   });
 }
 
+/**
+ * Says which run and table a failed COPY was for. A value PostgreSQL or DuckDB cannot convert, or a
+ * part that is missing or lacks a column, fails the same way on every retry: permanent. Anything
+ * else (a dropped connection) may pass on a retry. An abort stays an abort.
+ */
+function stagingError(error: unknown, request: LoadRequest, signal: AbortSignal | undefined): unknown {
+  // Not `instanceof Error`: DuckDB's errors may come from another realm (a test's VM context).
+  const { code, where, message: reason } = (error ?? {}) as { code?: string; where?: string; message?: unknown };
+  if (signal?.aborted || typeof reason !== 'string') return error;
+  // DuckDB appends the failing SQL, many lines long; the first line says what happened.
+  const first = reason.split('\n')[0];
+  const message =
+    `Copying the staged parts of run ${request.runId} into PostgreSQL for table ${request.table} failed: ${first}` +
+    `${where ? ` (${where.split('\n').join('; ')})` : ''}. Nothing was loaded.`;
+  if (code?.startsWith('22') || /^(Conversion|Invalid Input|Binder|IO) Error/.test(reason)) {
+    const permanent = new PermanentError(`${message} Fix the value in the source, or the column's type in the job, and run it again.`, 'invalid_staged_rows');
+    permanent.cause = error;
+    return permanent;
+  }
+  return new Error(message, { cause: error });
+}
+
 function columnsDdl(columns: readonly ColumnSpec[]): string {
   return columns.map((c) => `${ident(c.name)} ${POSTGRES_TYPES[c.type]}`).join(', ');
 }
@@ -354,8 +381,17 @@ async function replaceTable(client: pg.ClientBase, schema: string, request: Load
   const result = await client.query(insert.text, insert.values);
   if (exists) {
     if (request.keepSnapshotAs !== undefined) {
-      // A snapshot of the same name (a second replace on one date) gives way to the newer one.
+      // A snapshot of the same name (a second replace on one date) gives way to the newer one, but
+      // a table that loads commit into is a destination, not a snapshot: never drop one.
       const snapshot = `${request.table}__${request.keepSnapshotAs}`;
+      const { rowCount } = await client.query(`SELECT 1 FROM ${qualified(schema, LOADS_TABLE)} WHERE table_name = $1 LIMIT 1`, [snapshot]);
+      if (rowCount) {
+        throw new PermanentError(
+          `Replacing table ${request.table} would keep its snapshot as ${snapshot}, but that is the destination table of another job. ` +
+            `Rename one of the two destination tables.`,
+          'snapshot_is_destination',
+        );
+      }
       await client.query(`DROP TABLE IF EXISTS ${qualified(schema, snapshot)}`);
       await client.query(`ALTER TABLE ${qualified(schema, request.table)} RENAME TO ${ident(snapshot)}`);
     } else {
