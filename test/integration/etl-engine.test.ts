@@ -13,6 +13,9 @@ import {
 import { createTestEnv, type TestEnv } from '../support/test-env.js';
 import { createSourceDatabase, startEtlWorkers, waitForRun, type EtlWorkers } from '../support/etl.js';
 
+/** A watermark's instant, whatever ISO 8601 form it was written in. */
+const instant = (value: string | undefined) => (value ? new Date(value).toISOString() : value);
+
 /** The same engine tests run against each warehouse. */
 describe.each(['local', 'postgres'] as const)('the ETL engine into the %s warehouse', (kind) => {
   let env: TestEnv;
@@ -91,7 +94,7 @@ describe.each(['local', 'postgres'] as const)('the ETL engine into the %s wareho
     expect(first.status).toBe('succeeded');
     const before = await checksum();
     expect(await landed('events')).toEqual({ n: before.n, ids: before.ids, distinct: before.n });
-    expect(first.watermarkAfter?.value).toBe('2011-01-04T11:20:00.000Z');
+    expect(instant(first.watermarkAfter?.value)).toBe('2011-01-04T11:20:00.000Z');
 
     // New rows: three at exactly the watermark, two late (older than it, inside the look-back), and new ones.
     await source.client.query(`insert into events values
@@ -100,8 +103,8 @@ describe.each(['local', 'postgres'] as const)('the ETL engine into the %s wareho
       (10006, 3, 'N1', 1, 1, '2011-01-05 00:00:00+00', 'Z'), (10007, 3, 'N2', 1, 1, '2011-01-06 00:00:00+00', 'Z')`);
     const second = await waitForRun(env.orm, (await startRun(em, scope, job.id, queues)).id);
     expect(second.status).toBe('succeeded');
-    expect(second.watermarkBefore?.value).toBe('2011-01-04T11:20:00.000Z');
-    expect(second.watermarkAfter?.value).toBe('2011-01-06T00:00:00.000Z');
+    expect(instant(second.watermarkBefore?.value)).toBe('2011-01-04T11:20:00.000Z');
+    expect(instant(second.watermarkAfter?.value)).toBe('2011-01-06T00:00:00.000Z');
     const after = await checksum();
     expect(await landed('events')).toEqual({ n: after.n, ids: after.ids, distinct: after.n });
   });

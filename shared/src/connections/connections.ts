@@ -98,10 +98,12 @@ function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, prefix = ''): T {
 /** A kind's settings and credentials, validated by its module; errors name `config.x` or `credentials.y`. */
 export function parseSettings(type: SourceKind, config: unknown, credentials: unknown): { config: Record<string, unknown>; credentials: Record<string, unknown> } {
   const module = sourceModule(type);
-  return {
-    config: parseOrThrow(module.config, config, 'config') as Record<string, unknown>,
-    credentials: parseOrThrow(module.credentials, credentials, 'credentials') as Record<string, unknown>,
-  };
+  const c = module.config.safeParse(config);
+  const s = module.credentials.safeParse(credentials);
+  // Both are checked before either fails, so a form can show every missing field at once.
+  const details = [...(c.success ? [] : issues(c.error, 'config')), ...(s.success ? [] : issues(s.error, 'credentials'))];
+  if (details.length) throw invalid(details.map((d) => `${d.field} ${d.message}`).join('; '), details);
+  return { config: c.data as Record<string, unknown>, credentials: s.data as Record<string, unknown> };
 }
 
 /**

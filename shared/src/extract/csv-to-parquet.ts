@@ -28,23 +28,32 @@ export interface CsvLayout {
   };
 }
 
-/** CSV files to convert in one go. */
+/** CSV files (or a pipe) to convert in one go. */
 export interface CsvInput {
   paths: string[];
-  /** The name a reject shows for a local file (the file's path in its store); none for database chunks. */
+  /**
+   * The paths a second pass reads (careful casts, the window's maximum), once they are whole; the
+   * first pass's own paths when omitted. Undefined when there can be no second pass (a pipe that
+   * was not copied to disk).
+   */
+  again?(): Promise<string[] | undefined>;
+  /** The name a reject shows for a local file (the file's path in its store); none for database rows. */
   fileLabel?(localPath: string): string;
-  /** Database chunks: the extraction-wide number of the first row (rejects show row numbers, not chunk lines). */
+  /** Database rows: the extraction-wide number of the first row (rejects show row numbers, not lines). */
   firstRow?: number;
-  /** Database chunks: the rows in the input, so that rejected = read − written exactly. */
-  rows?: number;
+  /** Database rows written aside: the row number of each line. */
+  rowNumbers?: readonly number[];
+  /** Database rows: how many the input holds (known once it is written), so that rejected = read − written exactly. */
+  rows?(): number;
   /** The longest line's size in bytes, when known (lines longer than DuckDB's 2 MB default need a bigger buffer). */
   maxRowBytes?: number;
-  /** Write as many parts as `partRows` asks for (big files), rather than one part (a chunk already has the right size). */
+  /** Write as many parts as `partRows` asks for (big files), rather than one part (a database part has the right size). */
   split: boolean;
 }
 
 /** DuckDB's default longest line. */
 const DEFAULT_MAX_LINE_BYTES = 2 * 1024 * 1024;
+const MIN_BUFFER_BYTES = 8 * 1024 * 1024;
 
 const ENCODINGS: Record<CsvDialect['encoding'], string> = { utf8: 'utf-8', latin1: 'latin-1', utf16le: 'utf-16' };
 const ENCODING_NAMES: Record<CsvDialect['encoding'], string> = { utf8: 'UTF-8', latin1: 'Latin-1', utf16le: 'UTF-16' };
@@ -64,16 +73,23 @@ export async function convertCsv(session: StagingSession, layout: CsvLayout, inp
   let written: { rows: number; windowMax?: string };
   let rejects: { rows: RejectedRow[]; count: number };
   const windowOutput = windowOutputColumn(layout);
+  const again = async () => (input.again ? input.again() : input.paths);
   try {
-    ({ written, rejects } = await convertOnce(session, layout, input, false, windowOutput));
+    ({ written, rejects } = await convertOnce(session, layout, input, input.paths, false, windowOutput));
   } catch (error) {
     if (!isConversionError(error)) throw error;
+    const paths = await again();
+    if (!paths) throw error;
     session.throwIfAborted();
-    ({ written, rejects } = await convertOnce(session, layout, input, true, windowOutput));
+    ({ written, rejects } = await convertOnce(session, layout, input, paths, true, windowOutput));
   }
-  if (layout.window && !windowOutput) session.noteWindowMax(await windowMax(session, layout, input));
-  const count = input.rows !== undefined ? Math.max(0, input.rows - written.rows) : rejects.count;
-  if (input.rows === undefined) session.rowsRead += written.rows + count;
+  if (layout.window && !windowOutput) {
+    const paths = await again();
+    if (!paths) throw new Error('The window column is not among the columns read, and the rows were not kept for a second pass');
+    session.noteWindowMax(await windowMax(session, layout, input, paths));
+  }
+  const count = input.rows ? Math.max(0, input.rows() - written.rows) : rejects.count;
+  if (!input.rows) session.rowsRead += written.rows + count;
   if (count > 0) session.reject(rejects.rows, count);
 }
 
@@ -83,6 +99,7 @@ async function convertOnce(
   session: StagingSession,
   layout: CsvLayout,
   input: CsvInput,
+  paths: readonly string[],
   careful: boolean,
   windowOutput: string | undefined,
 ): Promise<{ written: { rows: number; windowMax?: string }; rejects: { rows: RejectedRow[]; count: number } }> {
@@ -90,7 +107,7 @@ async function convertOnce(
   const rejectsTable = `extract_rejects_${n}`;
   const scansTable = `extract_scans_${n}`;
   const limit = Math.min(10_000_000, (session.maxBadRows + 1) * (layout.fields.length + 1) + MAX_LISTED_REJECTS);
-  const source = readCsv(layout, input, careful, `store_rejects=true, rejects_table=${sqlString(rejectsTable)}, rejects_scan=${sqlString(scansTable)}, rejects_limit=${limit}`);
+  const source = readCsv(layout, paths, input.maxRowBytes, careful, `store_rejects=true, rejects_table=${sqlString(rejectsTable)}, rejects_scan=${sqlString(scansTable)}, rejects_limit=${limit}`);
   const where = windowFilter(layout, careful);
   const select = `SELECT ${[...layout.columns.map((c) => `${castTo(layout, c.source, c.type, careful)} AS ${sqlIdent(c.destination)}`), session.metadataColumns()].join(', ')} FROM ${source}${where}`;
   try {
@@ -102,6 +119,11 @@ async function convertOnce(
   }
 }
 
+/** Whether converting may need to read the rows twice: for careful NUMERIC casts, or the maximum of a window column that is not an output. */
+export function needsSecondPass(layout: CsvLayout): boolean {
+  return layout.fields.some((f) => f.type === 'NUMERIC') || (layout.window !== undefined && windowOutputColumn(layout) === undefined);
+}
+
 /** The output column that is the window column itself (its Parquet statistics give the maximum), if any. */
 function windowOutputColumn(layout: CsvLayout): string | undefined {
   const w = layout.window;
@@ -109,15 +131,15 @@ function windowOutputColumn(layout: CsvLayout): string | undefined {
 }
 
 /** The window column's maximum when it is not an output column: one more pass, over that field only. */
-async function windowMax(session: StagingSession, layout: CsvLayout, input: CsvInput): Promise<string | undefined> {
+async function windowMax(session: StagingSession, layout: CsvLayout, input: CsvInput, paths: readonly string[]): Promise<string | undefined> {
   const w = layout.window!;
-  const source = readCsv(layout, input, false, 'ignore_errors=true');
+  const source = readCsv(layout, paths, input.maxRowBytes, false, 'ignore_errors=true');
   const reader = await session.duck.runAndReadAll(`SELECT CAST(max(${castTo(layout, w.column, w.type, false)}) AS VARCHAR) AS m FROM ${source}${windowFilter(layout, false)}`);
   const max = reader.getRowObjectsJson()[0]?.m;
   return typeof max === 'string' ? max : undefined;
 }
 
-function readCsv(layout: CsvLayout, input: CsvInput, careful: boolean, errors: string): string {
+function readCsv(layout: CsvLayout, paths: readonly string[], maxRowBytes: number | undefined, careful: boolean, errors: string): string {
   const { dialect } = layout;
   const options = [
     `columns=${sqlColumns(layout.fields.map((f) => ({ name: f.name, type: readType(layout, f, careful) })))}`,
@@ -131,11 +153,11 @@ function readCsv(layout: CsvLayout, input: CsvInput, careful: boolean, errors: s
     errors,
   ];
   if (dialect.encoding !== 'utf8') options.push(`encoding=${sqlString(ENCODINGS[dialect.encoding])}`);
-  if (input.maxRowBytes !== undefined && input.maxRowBytes >= DEFAULT_MAX_LINE_BYTES) {
-    const maxLine = Math.ceil((input.maxRowBytes + 1024) / 1024) * 1024;
-    options.push(`max_line_size=${maxLine}`, `buffer_size=${Math.max(2 * maxLine, 16 * 1024 * 1024)}`);
-  }
-  return `read_csv([${input.paths.map(sqlString).join(', ')}], ${options.join(', ')})`;
+  // DuckDB's buffer is 16 times the longest line by default (32 MB); a smaller one saves a third
+  // of the process's memory at no cost in speed. It must hold two lines.
+  const maxLine = Math.max(DEFAULT_MAX_LINE_BYTES, Math.ceil(((maxRowBytes ?? 0) + 1024) / 1024) * 1024);
+  options.push(`max_line_size=${maxLine}`, `buffer_size=${Math.max(2 * maxLine, MIN_BUFFER_BYTES)}`);
+  return `read_csv([${paths.map(sqlString).join(', ')}], ${options.join(', ')})`;
 }
 
 function readType(layout: CsvLayout, field: CsvField, careful: boolean): string {
@@ -188,12 +210,12 @@ async function readRejects(
   const found = reader.getRowObjectsJson();
   const rows = found.map((r): RejectedRow => {
     const file = input.fileLabel?.(String(r.file));
-    const line = input.firstRow !== undefined ? input.firstRow + Number(r.line) - 1 : Number(r.line);
+    const line = input.rowNumbers?.[Number(r.line) - 1] ?? (input.firstRow !== undefined ? input.firstRow + Number(r.line) - 1 : Number(r.line));
     const column = typeof r.column_name === 'string' ? r.column_name : undefined;
     const message = String(r.error_message ?? '');
     const errorType = String(r.error_type);
     const value = errorType === 'CAST' ? (castValue(message) ?? String(r.csv_line ?? '')) : String(r.csv_line ?? '');
-    const where = input.firstRow !== undefined ? `Row ${line}` : `Line ${line}${file ? ` of ${file}` : ''}`;
+    const where = input.rows ? `Row ${line}` : `Line ${line}${file ? ` of ${file}` : ''}`;
     const fieldType = layout.fields.find((f) => f.name === column)?.type;
     return {
       ...(file !== undefined ? { file } : {}),

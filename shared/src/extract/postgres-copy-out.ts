@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type pg from 'pg';
-import type { CsvChunkWriter } from './csv-chunk-writer.js';
+import type { CsvPartFeed } from './csv-part-feed.js';
 
 /** Backend message types (protocol "Message Formats"). */
 const COPY_DATA = 0x64; // 'd'
@@ -10,9 +10,10 @@ const ERROR_RESPONSE = 0x45; // 'E'
 type DataListener = (chunk: Buffer) => void;
 
 /**
- * A `COPY ... TO STDOUT` whose rows go straight from the connection's socket into CSV chunk files.
+ * A `COPY ... TO STDOUT` whose rows go straight from the connection's socket into a CsvPartFeed.
  * PostgreSQL sends exactly one CopyData message per row, so message boundaries are row boundaries:
- * rows are counted and chunks cut without looking inside the CSV (quoted line breaks and all).
+ * rows are counted and parts cut without looking inside the CSV (quoted line breaks and all), and
+ * each row's size is known before its bytes arrive.
  *
  * It works as pg-copy-streams does: while the COPY runs it takes the socket's data from pg's own
  * parser, and gives it back at CopyDone (or at an ErrorResponse) with the bytes that follow, so pg
@@ -37,7 +38,7 @@ export class PostgresCopyOut implements pg.Submittable {
 
   constructor(
     private readonly sql: string,
-    private readonly writer: CsvChunkWriter,
+    private readonly feed: Pick<CsvPartFeed, 'beginRow' | 'writeBytes' | 'endRow'>,
   ) {
     this.done = new Promise<void>((resolve, reject) => {
       this.resolveDone = resolve;
@@ -96,12 +97,12 @@ export class PostgresCopyOut implements pg.Submittable {
     while (pos < end) {
       if (this.inBody) {
         const n = Math.min(this.bodyLeft, end - pos);
-        if (this.type === COPY_DATA) this.writer.writeBytes(buffer, pos, pos + n);
+        if (this.type === COPY_DATA) this.feed.writeBytes(buffer, pos, pos + n);
         pos += n;
         this.bodyLeft -= n;
         if (this.bodyLeft === 0) {
           this.inBody = false;
-          if (this.type === COPY_DATA) this.writer.endRow();
+          if (this.type === COPY_DATA) this.feed.endRow();
         }
         continue;
       }
@@ -131,8 +132,9 @@ export class PostgresCopyOut implements pg.Submittable {
       }
       this.type = type;
       this.bodyLeft = length - 4;
+      if (type === COPY_DATA) this.feed.beginRow(this.bodyLeft);
       if (this.bodyLeft > 0) this.inBody = true;
-      else if (type === COPY_DATA) this.writer.endRow();
+      else if (type === COPY_DATA) this.feed.endRow();
     }
   }
 

@@ -1,12 +1,10 @@
-import { rm } from 'node:fs/promises';
 import pg from 'pg';
 import type { WarehouseType } from '../types/warehouse-types.js';
 import { classifyPostgresError, type PostgresConfig } from '../sources/postgres-source.js';
 import { SourceError } from '../sources/source-error.js';
 import type { ExtractRequest, ExtractResult } from './extract.js';
-import { ChunkQueue } from './chunk-queue.js';
-import { CsvChunkWriter, type CsvChunk } from './csv-chunk-writer.js';
-import { convertCsv, type CsvField, type CsvLayout } from './csv-to-parquet.js';
+import type { CsvField, CsvLayout } from './csv-to-parquet.js';
+import { databaseParts, type DatabaseParts } from './database-parts.js';
 import { PostgresCopyOut } from './postgres-copy-out.js';
 import { runExtraction } from './staging-session.js';
 
@@ -40,11 +38,11 @@ const SESSION_SETTINGS = [
  * there is one) into Parquet parts.
  *
  * One `COPY (SELECT ...) TO STDOUT (FORMAT csv)` streams the rows; each row arrives as its own
- * protocol message, so the socket's bytes go into CSV chunk files of `partRows` rows without being
- * parsed in JavaScript (see PostgresCopyOut). DuckDB converts each finished chunk into a part
- * while the next one is read, so the network read and the conversion overlap, and memory stays
- * bounded whatever the table's size: the chunks are on disk, the socket pauses while a finished
- * chunk waits. Cancelling closes the connection (the server stops the COPY) and interrupts DuckDB.
+ * protocol message, so the socket's bytes go to parts of `partRows` rows without being parsed in
+ * JavaScript (see PostgresCopyOut). DuckDB converts each part from a named pipe while its rows
+ * arrive (see databaseParts), so the network read and the conversion overlap, and memory stays
+ * bounded whatever the table's size: the socket pauses while DuckDB is behind. Cancelling closes
+ * the connection (the server stops the COPY) and interrupts DuckDB.
  */
 export async function extractPostgres(
   config: PostgresConfig,
@@ -66,7 +64,7 @@ export async function extractPostgres(
     client.on('error', () => undefined);
     const hangUp = () => (client as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
     session.whenAborted(hangUp);
-    let writer: CsvChunkWriter | undefined;
+    let parts: DatabaseParts | undefined;
     try {
       await client.connect().catch((error: unknown) => {
         throw classifyPostgresError(error, config);
@@ -102,34 +100,22 @@ export async function extractPostgres(
         bytes: 'postgres-hex',
         dialect: { delimiter: ',', quote: '"', header: false, encoding: 'utf8', quotedEmptyIsNull: false },
       };
-      const queue = new ChunkQueue<CsvChunk>(async (chunk) => {
-        try {
-          await convertCsv(session, layout, { paths: [chunk.path], firstRow: chunk.firstRow, rows: chunk.rows, maxRowBytes: chunk.maxRowBytes, split: false });
-        } finally {
-          await rm(chunk.path, { force: true });
-        }
-      }, hangUp);
-      const rowsWriter = new CsvChunkWriter(session.scratch, session.partRows, (chunk) => {
-        queue.push(chunk);
-        if (queue.full) {
-          copy.pause();
-          queue.room().then(() => copy.resume(), () => undefined);
-        }
-      });
-      writer = rowsWriter;
-      session.liveCounters = () => ({ rows: rowsWriter.rows, bytes: rowsWriter.bytesSoFar });
-      const copy = new PostgresCopyOut(sql, rowsWriter);
-      client.query(copy);
+      const copy: { out?: PostgresCopyOut } = {};
+      const stream = databaseParts(session, layout, { pause: () => copy.out?.pause(), resume: () => copy.out?.resume(), hangUp });
+      parts = stream;
+      copy.out = new PostgresCopyOut(sql, stream.feed);
+      client.query(copy.out);
       try {
-        await copy.done;
+        await copy.out.done;
       } catch (error) {
-        // A failed conversion hangs up on purpose: its error is the one to tell.
-        queue.fail(session.req.signal?.aborted ? session.req.signal.reason : classifyPostgresError(error, config));
+        // A failed conversion hangs up on purpose: its error is the one to tell (finish throws it).
+        stream.fail(session.req.signal?.aborted ? session.req.signal.reason : classifyPostgresError(error, config));
       }
-      rowsWriter.finish();
-      await queue.drain();
+      await stream.finish();
+    } catch (error) {
+      parts?.discard();
+      throw error;
     } finally {
-      writer?.discard();
       await client.end().catch(() => undefined);
     }
   });

@@ -21,11 +21,11 @@ const PROGRESS_INTERVAL_MS = 1_000;
  * Parquet writer's row groups and the CSV reader's buffers sit partly outside this limit, so it is
  * well below the rest. DuckDB spills to the scratch folder beyond it.
  */
-const DUCKDB_MEMORY_LIMIT = '100MB';
+const DUCKDB_MEMORY_LIMIT = process.env.TUNE_ML ?? '100MB';
 /** Two threads convert a chunk while the event loop reads the next one; more buy little and cost memory. */
-const DUCKDB_THREADS = 2;
+const DUCKDB_THREADS = Number(process.env.TUNE_THREADS ?? 2);
 /** Parquet row groups: small enough that two threads' groups fit the memory budget. */
-const ROW_GROUP_ROWS = 100_000;
+const ROW_GROUP_ROWS = Number(process.env.TUNE_RG ?? 100_000);
 
 /**
  * One extraction's staging: a private scratch folder inside the staging folder (chunks, DuckDB's
@@ -116,7 +116,7 @@ export class StagingSession {
   async writeParts(select: string, options: { split?: boolean; windowColumn?: string } = {}): Promise<{ rows: number; windowMax?: string }> {
     const rowGroup = Math.min(this.partRows, ROW_GROUP_ROWS);
     const target = this.scratchPath(`out-${this.outputs++}${options.split ? '' : '.parquet'}`);
-    const copyOptions = ['FORMAT parquet', 'COMPRESSION snappy', `ROW_GROUP_SIZE ${rowGroup}`, 'RETURN_STATS'];
+    const copyOptions = ['FORMAT parquet', `COMPRESSION ${process.env.TUNE_COMP ?? 'snappy'}`, `ROW_GROUP_SIZE ${rowGroup}`, 'RETURN_STATS', ...(process.env.TUNE_RGB ? [`ROW_GROUP_SIZE_BYTES '${process.env.TUNE_RGB}'`] : [])];
     if (options.split) copyOptions.push(`ROW_GROUPS_PER_FILE ${Math.max(1, Math.round(this.partRows / rowGroup))}`, `FILENAME_PATTERN 'p{i}'`);
     let files: { filename: string; count: number; bytes: number; max?: string }[];
     try {

@@ -5,6 +5,8 @@ import { isTimestampCandidate } from '../types/text-inference.js';
 import { SourceError, withTimeout } from './source-error.js';
 import { jsonSafe, sampleValues } from './sample-values.js';
 import type { CallOptions, ColumnPreview, Preview, Source, SourceModule, SourceTarget, TableInfo } from './source.js';
+import type { ExtractRequest, ExtractResult } from '../extract/extract.js';
+import { extractPostgres } from '../extract/postgres-extract.js';
 
 /** TLS modes, as libpq names them. */
 export const PG_SSL_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
@@ -207,6 +209,11 @@ export class PostgresSource implements Source {
       });
       return { columns: previews, rows };
     });
+  }
+
+  async extract(target: SourceTarget, request: ExtractRequest): Promise<ExtractResult> {
+    if (!('table' in target)) throw new SourceError('invalid_config', 'A PostgreSQL job reads a schema and a table', 'Edit the job to name its table.');
+    return extractPostgres(this.c, this.password, target, request);
   }
 
   async close(): Promise<void> {
