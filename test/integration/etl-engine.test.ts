@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import {
   createConnection,
@@ -7,6 +9,7 @@ import {
   openWarehouse,
   startRun,
   cancelRun,
+  listRejectedRows,
   type Scope,
   type Warehouse,
 } from '@b2b-recs/shared';
@@ -63,6 +66,43 @@ describe.each(['local', 'postgres'] as const)('the ETL engine into the %s wareho
     await warehouse?.close();
     await source?.drop();
     await env?.cleanup();
+  });
+
+  test('a CSV file job loads the good lines and lists the malformed ones; over maxBadRows it loads nothing', async () => {
+    const em = env.orm.em.fork();
+    const connectionDeps = { secrets: workers.pipeline.secrets, sourceDeps: { localFilesRoot: env.config.sources.localFilesRoot }, allowLinkLocal: false };
+    const dir = path.join(env.config.sources.localFilesRoot, 'drops');
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, 'orders.csv'), [
+      'order_id,customer,amount,placed_at',
+      '1,A-1,10.50,2011-01-01 10:00:00',
+      '2,A-2,11.00,2011-01-01 11:00:00',
+      '3,A-3,not-a-number,2011-01-01 12:00:00',
+      '4,A-4,12.25',
+      '5,A-5,14.00,2011-01-01 14:00:00',
+      // By CSV's own rules an unclosed quote runs on into the next line, so it comes last here.
+      '6,A-6,"13.00,2011-01-01 13:00:00',
+    ].join('\n') + '\n');
+    const { connection } = await createConnection(em, scope, projectId, { name: `Drops ${kind}`, type: 'local_files', config: { path: 'drops' } }, connectionDeps);
+    const base = { connectionId: connection.id, source: { path: 'orders.csv', format: 'csv' }, columns: ['order_id', 'customer', { name: 'amount', type: 'NUMERIC' }, 'placed_at'], loadType: 'catalog' };
+    const strict = await createEtlJob(em, scope, projectId, { ...base, name: 'Strict CSV', destinationTable: 'orders_strict', maxBadRows: 0 }, connectionDeps);
+    const queues = workers.pipeline.queues;
+    const failed = await waitForRun(env.orm, (await startRun(em, scope, strict.id, queues)).id);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ stage: 'extract', code: 'too_many_bad_rows' });
+    expect((await warehouse.listTables(projectId)).map((t) => t.name)).not.toContain('orders_strict');
+
+    const lenient = await createEtlJob(em, scope, projectId, { ...base, name: 'Lenient CSV', destinationTable: 'orders_lenient', maxBadRows: 5 }, connectionDeps);
+    const ok = await waitForRun(env.orm, (await startRun(em, scope, lenient.id, queues)).id);
+    expect(ok.status).toBe('succeeded');
+    expect(ok.rowsLoaded).toBe(3);
+    expect(ok.rowsRejected).toBe(3);
+    const rejected = await listRejectedRows(env.orm.em.fork(), scope, ok.id);
+    expect(rejected.map((r) => r.line).sort()).toEqual([4, 5, 7]);
+    expect(rejected.find((r) => r.line === 4)).toMatchObject({ file: 'orders.csv', column: 'amount', value: expect.stringContaining('not-a-number') });
+    expect(rejected.find((r) => r.line === 5)!.reason).toContain('3 fields where 4 are expected');
+    const [sum] = await warehouse.query(projectId, 'select sum(order_id) as s from orders_lenient');
+    expect(Number(sum!.s)).toBe(1 + 2 + 5);
   });
 
   async function checksum(): Promise<{ n: number; ids: number }> {

@@ -5,6 +5,8 @@ import { isTimestampCandidate } from '../types/text-inference.js';
 import { SourceError, withTimeout } from './source-error.js';
 import { jsonSafe, sampleValues } from './sample-values.js';
 import type { CallOptions, ColumnPreview, Preview, Source, SourceModule, SourceTarget, TableInfo } from './source.js';
+import type { ExtractRequest, ExtractResult } from '../extract/extract.js';
+import { extractMysql } from '../extract/mysql-extract.js';
 
 export const MYSQL_TLS_MODES = ['disable', 'require', 'verify-full'] as const;
 
@@ -163,6 +165,11 @@ export class MysqlSource implements Source {
       });
       return { columns: previews, rows };
     });
+  }
+
+  async extract(target: SourceTarget, request: ExtractRequest): Promise<ExtractResult> {
+    if (!('table' in target)) throw new SourceError('invalid_config', 'A MySQL job reads a database and a table', 'Edit the job to name its table.');
+    return extractMysql(this.c, this.password, target, request);
   }
 
   async close(): Promise<void> {

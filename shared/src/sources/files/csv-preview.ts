@@ -56,7 +56,8 @@ function parseRecords(text: string, delimiter: string, quote: string, complete: 
       },
     });
   } catch (error) {
-    if (complete || records.length === 0) {
+    // A preview shows what parsed before a broken line; the extraction reports that line as rejected.
+    if (records.length === 0) {
       const shown = delimiter === '\t' ? 'tab' : delimiter;
       throw new SourceError('invalid_config', `${path} could not be read as CSV (delimiter ${shown}, quote ${quote}): ${(error as Error).message}`, 'Check that the file is CSV, and set the delimiter, quote and encoding by hand if the detected ones are wrong.', { cause: error });
     }

@@ -1,3 +1,5 @@
+import type { ExtractRequest, ExtractResult } from '../../extract/extract.js';
+import { extractFiles } from '../../extract/file-extract.js';
 import picomatch from 'picomatch';
 import type { CallOptions, FileFormat, FileInfo, Preview, Source, SourceKind, SourceTarget, TableInfo } from '../source.js';
 import { SourceError, withTimeout } from '../source-error.js';
@@ -95,6 +97,27 @@ export class FileSource implements Source {
       if (format === 'csv') return previewCsv(head, { path: file.path, limit, override: target.csv, tsv: named.tsv });
       return previewJson(head, { path: file.path, limit });
     }, options);
+  }
+
+  /**
+   * Extracts the target's files: the file itself, every readable file under a folder, or every
+   * file matching the pattern, all in one format (the target's, else the first file's).
+   */
+  async extract(target: SourceTarget, request: ExtractRequest): Promise<ExtractResult> {
+    if (!('path' in target)) throw new SourceError('invalid_config', `${this.where} holds files, not tables or collections`, 'Edit the job to name a path and pattern.');
+    const path = target.path.replace(/^\/+/, '');
+    const readable = (object: StoredObject) => !isFolderMarker(object) && (target.format ?? formatFromName(object.path).format) !== undefined;
+    let files: StoredObject[];
+    if (target.pattern) files = (await this.listFiles(path, target.pattern, { signal: request.signal })).filter(readable);
+    else {
+      const objects = await this.store.list(path, { signal: request.signal, limit: DEFAULT_LIST_LIMIT });
+      const exact = objects.find((object) => object.path === path);
+      files = exact ? [exact] : objects.filter((object) => object.path.startsWith(folderPrefix(path)) && readable(object));
+    }
+    if (files.length === 0) throw new SourceError('not_found', `No file to read under ${path || FILE_SCHEMA} in ${this.where}${target.pattern ? ` matching ${target.pattern}` : ''}`, 'Check the path and pattern; list the files to see what is there.');
+    const format = target.format ?? formatFromName(files[0]!.path).format ?? 'csv';
+    const list = files.map((f) => ({ path: f.path, size: f.size, format: formatFromName(f.path).format, gzip: formatFromName(f.path).gzip }));
+    return extractFiles(this.store, list, { format, csv: target.csv }, request);
   }
 
   async close(): Promise<void> {
