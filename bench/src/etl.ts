@@ -66,13 +66,14 @@ async function ensureSourceTable(): Promise<void> {
   const has = await client.query("select to_regclass('public.t') is not null as ok");
   if (!has.rows[0].ok) {
     console.log(`generating ${ROWS.toLocaleString()} rows in PostgreSQL ...`);
+    await client.query('drop table if exists t_build');
     await client.query(`create unlogged table t_build (id bigint, customer_id int, stock_code text, quantity int, price numeric(10,2), ts timestamptz, country text, description text)`);
     await client.query(`insert into t_build
-      select i, 12000 + (i * 7919) % 4339, lpad(((i * 104729) % 3940)::text, 5, '0') || case when i % 9 = 0 then 'A' else '' end,
-             1 + (i % 24), ((i * 31) % 2000) / 100.0, timestamptz '2010-12-01' + (i::float8 / ${ROWS}) * interval '373 days',
+      select i, (12000 + (i * 7919) % 4339)::int, lpad(((i * 104729) % 3940)::text, 5, '0') || case when i % 9 = 0 then 'A' else '' end,
+             (1 + (i % 24))::int, ((i * 31) % 2000) / 100.0, timestamptz '2010-12-01' + (i::float8 / ${ROWS}) * interval '373 days',
              (array['United Kingdom','France','Germany','EIRE','Spain','Netherlands','Belgium','Switzerland'])[1 + i % 8],
              'WHITE HANGING HEART T-LIGHT HOLDER ' || (i % 1000)
-        from generate_series(1, ${ROWS}) i`);
+        from generate_series(1::bigint, ${ROWS}::bigint) i`);
     await client.query('alter table t_build add primary key (id)');
     await client.query('alter table t_build rename to t');
     await client.query('analyze t');

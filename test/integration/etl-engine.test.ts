@@ -105,6 +105,35 @@ describe.each(['local', 'postgres'] as const)('the ETL engine into the %s wareho
     expect(Number(sum!.s)).toBe(1 + 2 + 5);
   });
 
+  test('a transactional file job loads only the files it has not loaded before', async () => {
+    const em = env.orm.em.fork();
+    const connectionDeps = { secrets: workers.pipeline.secrets, sourceDeps: { localFilesRoot: env.config.sources.localFilesRoot }, allowLinkLocal: false };
+    const dir = path.join(env.config.sources.localFilesRoot, 'daily');
+    await mkdir(dir, { recursive: true });
+    const day = (d: number, ids: number[]) => writeFile(path.join(dir, `sales-2011-01-0${d}.csv`), ['id,amount', ...ids.map((i) => `${i},${i}.5`)].join('\n') + '\n');
+    await day(1, [1, 2, 3]);
+    await day(2, [4, 5]);
+    const { connection } = await createConnection(em, scope, projectId, { name: `Daily ${kind}`, type: 'local_files', config: { path: 'daily' } }, connectionDeps);
+    const job = await createEtlJob(em, scope, projectId, {
+      name: 'Daily sales',
+      connectionId: connection.id,
+      source: { path: '', pattern: 'sales-*.csv', format: 'csv' },
+      columns: ['id', 'amount'],
+      loadType: 'transactional',
+      destinationTable: 'daily_sales',
+    }, connectionDeps);
+    const queues = workers.pipeline.queues;
+    const first = await waitForRun(env.orm, (await startRun(em, scope, job.id, queues)).id);
+    expect(first).toMatchObject({ status: 'succeeded', rowsLoaded: 5, filesProcessed: 2 });
+    await day(3, [6, 7]);
+    const second = await waitForRun(env.orm, (await startRun(em, scope, job.id, queues)).id);
+    expect(second).toMatchObject({ status: 'succeeded', rowsLoaded: 2, filesProcessed: 1 });
+    const nothing = await waitForRun(env.orm, (await startRun(em, scope, job.id, queues)).id);
+    expect(nothing).toMatchObject({ status: 'succeeded', rowsLoaded: 0, filesProcessed: 0 });
+    const [row] = await warehouse.query(projectId, 'select count(*) as n, sum(id) as s from daily_sales');
+    expect({ n: Number(row!.n), s: Number(row!.s) }).toEqual({ n: 7, s: 28 });
+  });
+
   async function checksum(): Promise<{ n: number; ids: number }> {
     const { rows } = await source.client.query('select count(*)::int as n, coalesce(sum(id), 0)::float8 as ids from events');
     return rows[0];
@@ -172,5 +201,11 @@ describe.each(['local', 'postgres'] as const)('the ETL engine into the %s wareho
     await cancelRun(em.fork(), scope, run.id, queues);
     expect((await waitForRun(env.orm, run.id)).status).toBe('cancelled');
     expect((await landed('catalog')).n).toBe(now.n);
+  });
+
+  test('a connection used by ETL jobs cannot be deleted, and the refusal names them', async () => {
+    const { deleteConnection } = await import('@b2b-recs/shared');
+    const connectionDeps = { secrets: workers.pipeline.secrets, sourceDeps: { localFilesRoot: '' }, allowLinkLocal: false };
+    await expect(deleteConnection(env.orm.em.fork(), scope, connectionId, connectionDeps)).rejects.toMatchObject({ code: 'conflict', message: expect.stringContaining('Events') });
   });
 });

@@ -141,7 +141,8 @@ export async function createEtlJob(em: EntityManager, scope: Scope, projectId: s
   const dests = columns.map((c) => c.destination.toLowerCase());
   if (new Set(dests).size !== dests.length) throw invalid('columns: two columns map to the same destination name');
 
-  if (input.loadType === 'transactional') {
+  // A transactional file job appends new and changed files; its timestamp column is optional.
+  if (input.loadType === 'transactional' && (shape !== 'files' || input.timestampColumn)) {
     if (!input.timestampColumn) throw invalid('timestampColumn: a transactional job needs the column that orders its rows (a timestamp or an increasing key)');
     const ts = columns.find((c) => c.source === input.timestampColumn);
     if (!ts) throw invalid(`timestampColumn: "${input.timestampColumn}" must be one of the selected columns`);

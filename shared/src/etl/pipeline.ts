@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { Connection } from '../db/entities/connection.js';
 import { EtlJob, type IEtlJob, type Watermark } from '../db/entities/etl-job.js';
 import { EtlRejectedRow } from '../db/entities/etl-rejected-row.js';
+import { EtlLoadedFile } from '../db/entities/etl-loaded-file.js';
 import { EtlRun, TERMINAL_STATUSES, type IEtlRun, type RunError } from '../db/entities/etl-run.js';
 import { PermanentError } from '../jobs/errors.js';
 import { TooManyBadRowsError, type ExtractWindow } from '../extract/extract.js';
@@ -129,7 +130,11 @@ export async function extractRun(deps: PipelineDeps, runId: string, attempt: { f
     const source = sourceModule(connection.type).open(connection.config, credentials, deps.sourceDeps);
     try {
       if (!source.extract) throw new PermanentError(`Extraction from ${sourceModule(connection.type).label} is not available yet`, 'not_supported');
+      const alreadyLoaded = job.loadType === 'transactional' && 'path' in job.source
+        ? (await em.find(EtlLoadedFile, { job: job.id })).map((f) => ({ path: f.path, size: Number(f.size), ...(f.etag ? { etag: f.etag } : {}), ...(f.modified ? { modified: f.modified } : {}) }))
+        : undefined;
       const result = await source.extract(job.source, {
+        alreadyLoaded,
         runId: run.id,
         columns: job.columns,
         window,
@@ -148,6 +153,8 @@ export async function extractRun(deps: PipelineDeps, runId: string, attempt: { f
       run.bytes = result.bytes;
       run.rowsRejected = result.rejectedCount;
       run.stagedParts = result.parts;
+      run.files = result.files ?? null;
+      run.filesProcessed = result.files?.length ?? 0;
       run.windowFrom = window?.from ?? null;
       run.watermarkAfter = laterWatermark(job.watermark, result.maxWindowValue, window?.type === 'INT64' || window?.type === 'NUMERIC');
       run.progress = { rows: result.rows, bytes: result.bytes, updatedAt: new Date().toISOString() };
@@ -252,6 +259,12 @@ export async function loadRun(deps: PipelineDeps, runId: string, attempt: { fina
     fresh.finishedAt = new Date();
     fresh.timings = { ...fresh.timings, loadEndedAt: new Date().toISOString() };
     if (job.loadType === 'transactional') freshJob.watermark = (marker.watermarkAfter as Watermark | null) ?? freshJob.watermark ?? null;
+    // Files are skipped next time only now that their rows are committed.
+    if (job.loadType === 'transactional') {
+      for (const file of fresh.files ?? []) {
+        await tx.upsert(EtlLoadedFile, { job: freshJob, path: file.path, size: file.size, etag: file.etag ?? null, modified: file.modified ?? null, runId: fresh.id, loadedAt: new Date() }, { onConflictFields: ['job', 'path'] });
+      }
+    }
   });
   await rm(stagingFolder(deps, job, run.id), { recursive: true, force: true });
 }

@@ -36,6 +36,19 @@ export interface ExtractProgress {
   bytes: number;
 }
 
+/** What identifies a version of a file: a changed size, ETag or modification time is a new version. */
+export interface FileFingerprint {
+  path: string;
+  size: number;
+  etag?: string;
+  modified?: string;
+}
+
+/** Whether two fingerprints name the same version of the same file. */
+export function sameFileVersion(a: FileFingerprint, b: FileFingerprint): boolean {
+  return a.path === b.path && a.size === b.size && (a.etag ?? '') === (b.etag ?? '') && (a.modified ?? '') === (b.modified ?? '');
+}
+
 export interface ExtractRequest {
   runId: string;
   columns: ExtractColumn[];
@@ -50,6 +63,8 @@ export interface ExtractRequest {
   maxBadRows?: number;
   signal?: AbortSignal;
   onProgress?(progress: ExtractProgress): void;
+  /** File sources skip these versions of files (a transactional file job's loaded files). */
+  alreadyLoaded?: readonly FileFingerprint[];
 }
 
 export interface ExtractResult {
@@ -61,6 +76,8 @@ export interface ExtractResult {
   rejectedCount: number;
   /** The largest value of the window column among the rows read (the next watermark), as in ExtractWindow.from. */
   maxWindowValue?: string;
+  /** File sources: the files read, to be recorded as loaded when the load commits. */
+  files?: FileFingerprint[];
 }
 
 /** More rows were rejected than the job allows; nothing is loaded. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import type { StagedPart } from '../../warehouse/warehouse.js';
+import type { FileFingerprint } from '../../extract/extract.js';
 import { EtlJob, type Watermark } from './etl-job.js';
 import { Tenant } from './tenant.js';
 
@@ -57,6 +58,8 @@ export const EtlRun = defineEntity({
     /** The extraction's lower bound (inclusive), for the loader's de-duplication. */
     windowFrom: p.string().length(100).nullable(),
     stagedParts: p.json<StagedPart[]>().nullable(),
+    /** File sources: the file versions this run read, recorded as loaded when it succeeds. */
+    files: p.json<FileFingerprint[]>().nullable(),
     error: p.json<RunError>().nullable(),
     cancelRequested: p.boolean().default(false),
     createdAt: p.datetime().onCreate(() => new Date()),

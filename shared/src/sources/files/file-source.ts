@@ -1,4 +1,4 @@
-import type { ExtractRequest, ExtractResult } from '../../extract/extract.js';
+import { sameFileVersion, type ExtractRequest, type ExtractResult, type FileFingerprint } from '../../extract/extract.js';
 import { extractFiles } from '../../extract/file-extract.js';
 import picomatch from 'picomatch';
 import type { CallOptions, FileFormat, FileInfo, Preview, Source, SourceKind, SourceTarget, TableInfo } from '../source.js';
@@ -116,8 +116,13 @@ export class FileSource implements Source {
     }
     if (files.length === 0) throw new SourceError('not_found', `No file to read under ${path || FILE_SCHEMA} in ${this.where}${target.pattern ? ` matching ${target.pattern}` : ''}`, 'Check the path and pattern; list the files to see what is there.');
     const format = target.format ?? formatFromName(files[0]!.path).format ?? 'csv';
-    const list = files.map((f) => ({ path: f.path, size: f.size, format: formatFromName(f.path).format, gzip: formatFromName(f.path).gzip }));
-    return extractFiles(this.store, list, { format, csv: target.csv }, request);
+    const fingerprint = (f: StoredObject): FileFingerprint => ({ path: f.path, size: f.size, ...(f.etag ? { etag: f.etag } : {}), ...(f.modified ? { modified: f.modified } : {}) });
+    // A transactional file job reads only files it has not loaded in this version.
+    const fresh = files.filter((f) => !request.alreadyLoaded?.some((done) => sameFileVersion(done, fingerprint(f))));
+    if (fresh.length === 0) return { parts: [], rows: 0, bytes: 0, rejected: [], rejectedCount: 0, files: [] };
+    const list = fresh.map((f) => ({ path: f.path, size: f.size, format: formatFromName(f.path).format, gzip: formatFromName(f.path).gzip }));
+    const result = await extractFiles(this.store, list, { format, csv: target.csv }, request);
+    return { ...result, files: fresh.map(fingerprint) };
   }
 
   async close(): Promise<void> {
