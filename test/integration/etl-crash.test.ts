@@ -21,7 +21,7 @@ import { freePort, runNode, type Proc } from '../support/processes.js';
  * retries their job on a fresh worker: every source row must still land exactly once, and the
  * watermark must never pass a row that is not in the warehouse.
  */
-describe('crashes during a run', () => {
+describe.each(['local', 'postgres'] as const)('crashes during a run, into the %s warehouse', (kind) => {
   let env: TestEnv;
   let pipeline: PipelineContext;
   let warehouse: Warehouse;
@@ -45,6 +45,9 @@ describe('crashes during a run', () => {
 
   beforeAll(async () => {
     env = await createTestEnv();
+    if (kind === 'postgres') {
+      env = { ...env, config: { ...env.config, warehouseUrl: env.config.databaseUrl }, vars: { ...env.vars, WAREHOUSE_URL: env.config.databaseUrl } };
+    }
     source = await createSourceDatabase(env);
     await source.client.query(`create table orders (id bigint primary key, customer_id int not null, amount numeric(12,2), ts timestamptz not null)`);
     await source.client.query(`insert into orders select i, i % 211, (i % 1000) / 3.0, timestamptz '2011-06-01 00:00:00+00' + i * interval '7 seconds' from generate_series(1, 30000) i`);
