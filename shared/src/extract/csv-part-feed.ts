@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, createWriteStream, openSync, writeSync, type WriteStream } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 /** The longest row DuckDB reads from a part's pipe; longer rows go to the part's side file. */
@@ -7,8 +8,12 @@ export const PIPE_MAX_ROW_BYTES = 4 * 1024 * 1024;
 
 /** Writes go out in blocks this big. */
 const BLOCK_BYTES = 1024 * 1024;
-/** What a pipe's stream may hold before the reader is asked to wait. */
+/** What may wait for a pipe (unsent, or before DuckDB opens it) before the reader is asked to wait. */
 const PIPE_BUFFER_BYTES = 4 * BLOCK_BYTES;
+/** Sent blocks kept for reuse. */
+const SPARE_BLOCKS = 8;
+/** How often to try the pipe while DuckDB is about to open it. */
+const CONNECT_RETRY_MS = 2;
 
 /** A part's rows as CSV, on their way to DuckDB. */
 export interface FedPart {
@@ -23,15 +28,24 @@ export interface FedPart {
   firstRow: number;
   /** Rows in the part (including big rows); final once `complete` has settled. */
   rows: number;
-  bytes: number;
-  /** Settles when the part's last row is written (the file and side file are closed; the pipe's stream is ending). */
+  /** Settles when the part's last row is written (the file and side file are closed; the pipe is being drained). */
   complete: Promise<void>;
+  /**
+   * Starts sending the part into its pipe; call it as DuckDB starts reading the pipe. Until then
+   * the part's first blocks wait in memory and the reader is held back.
+   */
+  connect(): void;
   /** Lets the feed finish the part when DuckDB stopped reading the pipe (a failed pass): pipe writes are dropped. */
   abandonPipe(): void;
 }
 
 interface OpenPart extends FedPart {
-  stream: WriteStream;
+  socket: net.Socket | undefined;
+  /** Bytes written before the pipe was connected, with the block they are in (to reuse it). */
+  pending: { bytes: Buffer; block: Buffer | undefined }[];
+  pendingBytes: number;
+  connecting: boolean;
+  ended: boolean;
   fileFd: number;
   bigFd: number;
   pipeDead: boolean;
@@ -42,7 +56,13 @@ interface OpenPart extends FedPart {
  * Writes a database's rows as CSV into parts of `rowsPerPart` rows, each through a named pipe that
  * DuckDB converts as it is written: the network read and the conversion overlap within a part,
  * and nothing but a few blocks sit in memory. A reader writes each row as `beginRow` (with its
- * size when known), pieces (`writeBytes`, `writeText`), `endRow`; a part ends only after a whole row.
+ * size when known), pieces (`writeBytes`, `writeText`) and `endRow`, or at once (`writeRowText`);
+ * a part ends only after a whole row.
+ *
+ * The pipe is opened without blocking once DuckDB has opened its end (`connect`) and written as a
+ * socket, so no write ever holds one of libuv's four pool threads: with blocking writes, the pipes
+ * of parts waiting for DuckDB would hold them all, and DuckDB's own query (which runs on one)
+ * would starve.
  *
  * With `keepFiles` every part is also written to a file, for when a part may need a second pass.
  * A row longer than PIPE_MAX_ROW_BYTES goes to the part's side file instead of its pipe, so the
@@ -50,7 +70,7 @@ interface OpenPart extends FedPart {
  * that fits its rows.
  *
  * `onPart` gets each part as it starts; `onPressure(true)` asks the reader to stop reading its
- * source (the pipe's buffer is full: DuckDB is behind, or has not opened the pipe yet) and
+ * source (a pipe's backlog is full: DuckDB is behind, or has not started on the part) and
  * `onPressure(false)` lets it go on.
  */
 export class CsvPartFeed {
@@ -58,11 +78,13 @@ export class CsvPartFeed {
   rows = 0;
   /** Bytes over all parts. */
   bytes = 0;
-  private block = Buffer.allocUnsafe(BLOCK_BYTES);
+  private block: Buffer = Buffer.allocUnsafe(BLOCK_BYTES);
   private used = 0;
-  private text = '';
+  /** Blocks the pipes have sent, for reuse: a new megabyte per block makes V8 grow its heap by 100 MB. */
+  private readonly spare: Buffer[] = [];
   private part: OpenPart | undefined;
-  private readonly parts: OpenPart[] = [];
+  private readonly live = new Set<OpenPart>();
+  private parts = 0;
   private partRows = 0;
   private rowBig = false;
   private rowBytes = 0;
@@ -93,7 +115,6 @@ export class CsvPartFeed {
       writeAll(this.part!.bigFd, source.subarray(start, end));
       return;
     }
-    if (this.text) this.flushText();
     if (length > BLOCK_BYTES - this.used) {
       this.flushBlock();
       if (length > BLOCK_BYTES) {
@@ -107,14 +128,43 @@ export class CsvPartFeed {
 
   /** Appends text (UTF-8) to the current row. */
   writeText(text: string): void {
-    this.rowBytes += text.length;
+    // Characters, three bytes each at most.
+    this.rowBytes += text.length * 3;
     if (this.rowBig) {
       writeAll(this.part!.bigFd, Buffer.from(text, 'utf8'));
       return;
     }
-    if (this.used > 0) this.flushBlock();
-    this.text += text;
-    if (this.text.length >= BLOCK_BYTES) this.flushText();
+    this.writeEncoded(text);
+  }
+
+  /**
+   * Writes a whole row of text, ending in a line break: the fast path of a reader that builds each
+   * row as a string. It is encoded into the block at once, so the row's many small strings die
+   * young (batching rows into one string first made V8 keep them, and grow its heap by 70 MB).
+   */
+  writeRowText(line: string): void {
+    if (line.length * 3 > PIPE_MAX_ROW_BYTES) {
+      this.beginRow(line.length * 3);
+      this.writeText(line);
+      this.endRow();
+      return;
+    }
+    if (!this.part) this.startPart();
+    this.writeEncoded(line);
+    this.rows++;
+    if (++this.partRows >= this.rowsPerPart) this.endPart();
+  }
+
+  private writeEncoded(text: string): void {
+    const most = text.length * 3;
+    if (most > BLOCK_BYTES - this.used) {
+      this.flushBlock();
+      if (most > BLOCK_BYTES) {
+        this.emit(Buffer.from(text, 'utf8'));
+        return;
+      }
+    }
+    this.used += this.block.write(text, this.used);
   }
 
   /** Ends the current row; the part ends with it when it has `rowsPerPart` rows. */
@@ -123,7 +173,7 @@ export class CsvPartFeed {
     this.partRows++;
     if (this.rowBig) {
       const big = this.part!.bigRows!;
-      if (this.rowBytes * 3 > big.maxRowBytes) big.maxRowBytes = this.rowBytes * 3;
+      if (this.rowBytes > big.maxRowBytes) big.maxRowBytes = this.rowBytes;
     }
     if (this.partRows >= this.rowsPerPart) this.endPart();
   }
@@ -135,31 +185,26 @@ export class CsvPartFeed {
 
   /** Bytes written so far (for progress). */
   get bytesSoFar(): number {
-    return this.bytes + this.used + this.text.length;
+    return this.bytes + this.used;
   }
 
-  /**
-   * Stops everything after a failure: open pipes are released (a stream still waiting for DuckDB
-   * to open its pipe would wait forever), files closed. The scratch folder is removed later.
-   */
+  /** Stops everything after a failure: pipes dropped, files closed. The scratch folder is removed later. */
   discard(): void {
-    for (const part of this.parts) {
+    for (const part of this.live) {
       part.abandonPipe();
-      part.stream.destroy();
       for (const fd of [part.fileFd, part.bigFd]) if (fd !== -1) closeSync(fd);
       part.fileFd = part.bigFd = -1;
       part.markComplete();
     }
-    this.parts.length = 0;
+    this.live.clear();
     this.part = undefined;
   }
 
   private startPart(): void {
-    const index = this.parts.length === 0 ? 0 : this.parts[this.parts.length - 1]!.index + 1;
+    const index = this.parts++;
     const pipe = path.join(this.dir, `part-${index}.pipe`);
     // Node has no mkfifo; the coreutils one is on every system this runs on.
     execFileSync('mkfifo', ['-m', '600', pipe]);
-    const stream = createWriteStream(pipe, { highWaterMark: PIPE_BUFFER_BYTES });
     let markComplete!: () => void;
     const complete = new Promise<void>((resolve) => (markComplete = resolve));
     const file = this.keepFiles ? path.join(this.dir, `part-${index}.csv`) : undefined;
@@ -170,46 +215,80 @@ export class CsvPartFeed {
       bigRows: undefined,
       firstRow: this.rows + 1,
       rows: 0,
-      bytes: 0,
       complete,
-      stream,
+      socket: undefined,
+      pending: [],
+      pendingBytes: 0,
+      connecting: false,
+      ended: false,
       fileFd: file ? openSync(file, 'w') : -1,
       bigFd: -1,
       pipeDead: false,
       markComplete,
+      connect: () => this.connect(part),
       abandonPipe: () => {
         if (part.pipeDead) return;
         part.pipeDead = true;
-        releasePipe(pipe);
+        part.pending = [];
+        part.pendingBytes = 0;
+        part.socket?.destroy();
+        this.live.delete(part);
         this.relieve();
       },
     };
-    // EPIPE when DuckDB stopped reading: the pass failed, and says why on its side.
-    stream.on('error', () => part.abandonPipe());
-    stream.on('drain', () => this.relieve());
-    stream.once('close', () => {
-      const at = this.parts.indexOf(part);
-      if (at !== -1) this.parts.splice(at, 1);
-      this.relieve();
-    });
     this.part = part;
-    this.parts.push(part);
+    this.live.add(part);
     this.partRows = 0;
     this.onPart(part);
+    this.hold();
   }
 
   private endPart(): void {
     this.flushBlock();
-    this.flushText();
     const part = this.part!;
     part.rows = this.partRows;
+    part.ended = true;
     this.part = undefined;
     this.partRows = 0;
     for (const fd of [part.fileFd, part.bigFd]) if (fd !== -1) closeSync(fd);
     part.fileFd = part.bigFd = -1;
-    // EOF for DuckDB once the stream has written what it holds.
-    part.stream.end();
+    // EOF for DuckDB once the socket has sent what it holds.
+    part.socket?.end();
     part.markComplete();
+  }
+
+  /** Opens the pipe without blocking as soon as DuckDB has its end open (ENXIO until then). */
+  private connect(part: OpenPart): void {
+    if (part.connecting || part.pipeDead) return;
+    part.connecting = true;
+    const attempt = () => {
+      if (part.pipeDead) return;
+      let fd: number;
+      try {
+        fd = openSync(part.pipe, constants.O_WRONLY | constants.O_NONBLOCK);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENXIO') setTimeout(attempt, CONNECT_RETRY_MS);
+        else part.abandonPipe();
+        return;
+      }
+      // A socket's own high-water mark (16 KiB) would hold the reader back after every block.
+      const options: net.SocketConstructorOpts & { writableHighWaterMark: number } = { fd, readable: false, writable: true, writableHighWaterMark: PIPE_BUFFER_BYTES };
+      const socket = new net.Socket(options);
+      part.socket = socket;
+      // EPIPE when DuckDB stopped reading: the pass failed, and says why on its side.
+      socket.on('error', () => part.abandonPipe());
+      socket.on('drain', () => this.relieve());
+      socket.on('close', () => {
+        this.live.delete(part);
+        this.relieve();
+      });
+      for (const { bytes, block } of part.pending) socket.write(bytes, () => this.recycle(block));
+      part.pending = [];
+      part.pendingBytes = 0;
+      if (part.ended) socket.end();
+      this.relieve();
+    };
+    attempt();
   }
 
   private bigRows(): NonNullable<FedPart['bigRows']> {
@@ -224,55 +303,71 @@ export class CsvPartFeed {
 
   private flushBlock(): void {
     if (this.used === 0) return;
-    const full = this.block.subarray(0, this.used);
-    // The pipe's stream keeps the block until written: the next rows go to a new one.
-    this.block = Buffer.allocUnsafe(BLOCK_BYTES);
+    const block = this.block;
+    // The socket keeps the block until it is sent: the next rows go to another one.
+    this.block = this.spare.pop() ?? Buffer.allocUnsafe(BLOCK_BYTES);
+    const used = this.used;
     this.used = 0;
-    this.emit(full);
+    this.emit(block.subarray(0, used), block);
   }
 
-  private flushText(): void {
-    if (!this.text) return;
-    const bytes = Buffer.from(this.text, 'utf8');
-    this.text = '';
-    this.emit(bytes);
-  }
-
-  private emit(bytes: Buffer): void {
+  /** Sends bytes to the current part (and its file); `block`, when given, is reused once they are sent. */
+  private emit(bytes: Buffer, block?: Buffer): void {
     const part = this.part!;
-    part.bytes += bytes.length;
     this.bytes += bytes.length;
     if (part.fileFd !== -1) writeAll(part.fileFd, bytes);
-    if (part.pipeDead) return;
-    if (!part.stream.write(bytes) && !this.waiting) {
+    if (part.pipeDead) {
+      this.recycle(block);
+      return;
+    }
+    if (part.socket) {
+      part.socket.write(bytes, () => this.recycle(block));
+    } else {
+      part.pending.push({ bytes, block });
+      part.pendingBytes += bytes.length;
+    }
+    this.hold();
+  }
+
+  private recycle(block: Buffer | undefined): void {
+    if (block && this.spare.length < SPARE_BLOCKS) this.spare.push(block);
+  }
+
+  /** Asks the reader to wait when DuckDB is behind. */
+  private hold(): void {
+    if (!this.waiting && this.backedUp()) {
       this.waiting = true;
       this.onPressure(true);
     }
   }
 
-  /** Lets the reader go on once no pipe holds more than its buffer. */
+  /** Lets the reader go on once DuckDB has caught up. */
   private relieve(): void {
-    if (!this.waiting) return;
-    if (this.parts.some((p) => !p.pipeDead && p.stream.writableNeedDrain)) return;
-    this.waiting = false;
-    this.onPressure(false);
+    if (this.waiting && !this.backedUp()) {
+      this.waiting = false;
+      this.onPressure(false);
+    }
+  }
+
+  /**
+   * DuckDB is behind when a pipe's socket holds more than its buffer, or a part waits for DuckDB to
+   * start on it: a finished one, or the current one with a buffer's worth. Each of these ends with
+   * an event (drain, connect, close) that calls `relieve`.
+   */
+  private backedUp(): boolean {
+    for (const part of this.live) {
+      if (part.pipeDead) continue;
+      if (part.socket) {
+        if (part.socket.writableNeedDrain) return true;
+      } else if (part !== this.part || part.pendingBytes >= PIPE_BUFFER_BYTES) {
+        return true;
+      }
+    }
+    return false;
   }
 }
 
 function writeAll(fd: number, bytes: Buffer): void {
   let offset = 0;
   while (offset < bytes.length) offset += writeSync(fd, bytes, offset, bytes.length - offset);
-}
-
-/**
- * Opens and closes a pipe's reading end without blocking. A writer waiting for a reader to open
- * the pipe gets one and then EPIPE; a writer blocked on a full pipe... is released by DuckDB
- * closing its end. Either way the stream ends instead of waiting forever.
- */
-function releasePipe(pipe: string): void {
-  try {
-    closeSync(openSync(pipe, constants.O_RDONLY | constants.O_NONBLOCK));
-  } catch {
-    // Gone already.
-  }
 }

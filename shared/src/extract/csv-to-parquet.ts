@@ -70,7 +70,7 @@ const ENCODING_NAMES: Record<CsvDialect['encoding'], string> = { utf8: 'UTF-8', 
  * the NUMERIC fields as DECIMAL(38,9), which turns such values into rejects like any other.
  */
 export async function convertCsv(session: StagingSession, layout: CsvLayout, input: CsvInput): Promise<void> {
-  let written: { rows: number; windowMax?: string };
+  let written: { rows: number };
   let rejects: { rows: RejectedRow[]; count: number };
   const windowOutput = windowOutputColumn(layout);
   const again = async () => (input.again ? input.again() : input.paths);
@@ -102,7 +102,7 @@ async function convertOnce(
   paths: readonly string[],
   careful: boolean,
   windowOutput: string | undefined,
-): Promise<{ written: { rows: number; windowMax?: string }; rejects: { rows: RejectedRow[]; count: number } }> {
+): Promise<{ written: { rows: number }; rejects: { rows: RejectedRow[]; count: number } }> {
   const n = conversions++;
   const rejectsTable = `extract_rejects_${n}`;
   const scansTable = `extract_scans_${n}`;
@@ -133,8 +133,9 @@ function windowOutputColumn(layout: CsvLayout): string | undefined {
 /** The window column's maximum when it is not an output column: one more pass, over that field only. */
 async function windowMax(session: StagingSession, layout: CsvLayout, input: CsvInput, paths: readonly string[]): Promise<string | undefined> {
   const w = layout.window!;
-  const source = readCsv(layout, paths, input.maxRowBytes, false, 'ignore_errors=true');
-  const reader = await session.duck.runAndReadAll(`SELECT CAST(max(${castTo(layout, w.column, w.type, false)}) AS VARCHAR) AS m FROM ${source}${windowFilter(layout, false)}`);
+  // Careful casts: a value that does not parse is skipped here, as its row was rejected.
+  const source = readCsv(layout, paths, input.maxRowBytes, true, 'ignore_errors=true');
+  const reader = await session.duck.runAndReadAll(`SELECT CAST(max(${castTo(layout, w.column, w.type, true)}) AS VARCHAR) AS m FROM ${source}${windowFilter(layout, true)}`);
   const max = reader.getRowObjectsJson()[0]?.m;
   return typeof max === 'string' ? max : undefined;
 }
@@ -199,12 +200,13 @@ async function readRejects(
   rejectsTable: string,
   scansTable: string,
 ): Promise<{ rows: RejectedRow[]; count: number }> {
-  // One reject per line (a line can fail in several columns), in file and line order.
+  // One reject per line (a line can fail in several columns; a missing or broken field says more
+  // than the cast it causes), in file and line order.
   const reader = await session.duck.runAndReadAll(
     `WITH firsts AS (
        SELECT s.file_path AS file, e.line, e.column_name, e.error_type, e.csv_line, e.error_message
          FROM ${rejectsTable} e JOIN ${scansTable} s ON s.scan_id = e.scan_id AND s.file_id = e.file_id
-       QUALIFY row_number() OVER (PARTITION BY e.scan_id, e.file_id, e.line ORDER BY e.column_idx) = 1)
+       QUALIFY row_number() OVER (PARTITION BY e.scan_id, e.file_id, e.line ORDER BY e.error_type = 'CAST', e.column_idx) = 1)
      SELECT *, count(*) OVER () AS total FROM firsts ORDER BY file, line LIMIT ${MAX_LISTED_REJECTS}`,
   );
   const found = reader.getRowObjectsJson();

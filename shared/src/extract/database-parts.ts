@@ -53,6 +53,7 @@ export function databaseParts(session: StagingSession, layout: CsvLayout, source
 async function convertPart(session: StagingSession, layout: CsvLayout, part: FedPart): Promise<void> {
   try {
     const bigRows = () => part.bigRows?.rowNumbers.length ?? 0;
+    part.connect();
     await convertCsv(session, layout, {
       paths: [part.pipe],
       async again() {

@@ -22,7 +22,7 @@ const BINARY = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob',
  * when there is one) into Parquet parts.
  *
  * One streamed SELECT (mysql2's text protocol, rows as arrays, dates, decimals and big integers as
- * the server's own text) is written as CSV row by row, with an encoder per column chosen once, and
+ * the server's own text) is written as CSV row by row, each value as its column's kind says, and
  * handed to DuckDB through the part pipes of databaseParts, which convert while the rows arrive.
  * The connection pauses while DuckDB is behind (net_write_timeout is raised so the server waits),
  * so memory stays bounded whatever the table's size. Cancelling destroys the connection.
@@ -47,25 +47,38 @@ export async function extractMysql(
       supportBigNumbers: true,
       bigNumberStrings: true,
       decimalNumbers: false,
+      // JSON as the server's text, not parsed (and re-serialised, or lost: the document `null`).
+      jsonStrings: true,
       rowsAsArray: true,
     });
     connection.on('error', () => undefined);
-    const hangUp = () => connection.destroy();
+    // mysql2 ends a destroyed connection's query with neither 'error' nor 'end': hanging up also
+    // settles the reading side, or it would wait forever.
+    let hungUp = false;
+    let stopReading: (error: unknown) => void = () => undefined;
+    const hangUp = () => {
+      hungUp = true;
+      // mysql2's destroy() only half-closes; a server blocked writing to us would wait out
+      // net_write_timeout holding its locks. Closing the socket ends its query at once.
+      connection.destroy();
+      (connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+      stopReading(session.req.signal?.aborted ? session.req.signal.reason : new Error('The extraction stopped reading MySQL'));
+    };
     session.whenAborted(hangUp);
     const run = <T = mysql.RowDataPacket[]>(sql: string, values: unknown[] = []) =>
       new Promise<T>((resolve, reject) => connection.query({ sql, values, rowsAsArray: false }, (error, rows) => (error ? reject(error) : resolve(rows as T))));
     let parts: DatabaseParts | undefined;
     try {
       try {
-        await new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve())));
-        session.throwIfAborted();
+        await session.untilAborted(new Promise<void>((resolve, reject) => connection.connect((error) => (error ? reject(error) : resolve()))));
         // Times in UTC (TIMESTAMP columns are converted to it); the server waits for us while DuckDB is behind.
-        await run("SET time_zone = '+00:00', SESSION net_write_timeout = 3600");
-        await run('SET SESSION max_statement_time = 0').catch(() => run('SET SESSION max_execution_time = 0')).catch(() => undefined);
+        await session.untilAborted(run("SET time_zone = '+00:00', SESSION net_write_timeout = 3600"));
+        await session.untilAborted(run('SET SESSION max_statement_time = 0').catch(() => run('SET SESSION max_execution_time = 0')).catch(() => undefined));
       } catch (error) {
+        if (session.req.signal?.aborted) throw session.req.signal.reason;
         throw classifyMysqlError(error, config);
       }
-      const catalog = await readCatalog(run, config, table);
+      const catalog = await session.untilAborted(readCatalog(run, config, table));
 
       const fields: CsvField[] = [];
       for (const c of req.columns) if (!fields.some((f) => f.name === c.source)) fields.push({ name: c.source, type: c.type });
@@ -97,20 +110,40 @@ export async function extractMysql(
       };
       const stream = databaseParts(session, layout, { pause: () => connection.pause(), resume: () => connection.resume(), hangUp });
       parts = stream;
-      const encoders = fields.map((f) => encoderFor(f.type!, known.get(f.name)!));
+      const kinds = fields.map((f) => kindOf(f.type!, known.get(f.name)!));
       const feed = stream.feed;
-      const width = encoders.length;
+      const width = kinds.length;
       try {
         await new Promise<void>((resolve, reject) => {
+          stopReading = reject;
+          if (hungUp) reject(new Error('The extraction stopped reading MySQL'));
           const query = connection.query({ sql, values, rowsAsArray: true });
+          // The hot loop: one switch per value, no call per value in the usual cases.
           query.on('result', (row: unknown) => {
             const cells = row as unknown[];
-            let line = encoders[0]!(cells[0]);
-            for (let i = 1; i < width; i++) line += ',' + encoders[i]!(cells[i]);
-            line += '\n';
-            feed.beginRow(line.length * 3);
-            feed.writeText(line);
-            feed.endRow();
+            let line = '';
+            for (let i = 0; i < width; i++) {
+              if (i > 0) line += ',';
+              const v = cells[i];
+              if (v === null || v === undefined) continue;
+              switch (kinds[i]) {
+                case PLAIN:
+                  line += typeof v === 'string' ? v : String(v);
+                  break;
+                case TEXT:
+                  line += quoted(typeof v === 'string' ? v : asText(v));
+                  break;
+                case DATE:
+                  // MySQL's zero dates ('0000-00-00') mean "no date".
+                  if (!(typeof v === 'string' && v.startsWith('0000-00-00'))) line += v;
+                  break;
+                case BOOL:
+                  // tinyint(1) and bit(1): any value but 0 is true, as MySQL's BOOLEAN means.
+                  line += v === 0 || v === '0' ? 'false' : 'true';
+                  break;
+              }
+            }
+            feed.writeRowText(line + '\n');
           });
           query.on('error', reject);
           query.on('end', resolve);
@@ -124,7 +157,7 @@ export async function extractMysql(
       parts?.discard();
       throw error;
     } finally {
-      await new Promise<void>((resolve) => connection.end(() => resolve()));
+      if (!hungUp) await new Promise<void>((resolve) => connection.end(() => resolve()));
       connection.destroy();
     }
   });
@@ -152,13 +185,11 @@ async function readCatalog(
 
 /**
  * What the SELECT reads for a column: the column, or a form DuckDB parses for the declared type
- * (see the type mapping's notes): bits as numbers, spatial values as WKT, JSON as its text, bytes
- * as hex.
+ * (see the type mapping's notes): bits as numbers, spatial values as WKT, bytes as hex.
  */
 function sourceExpression(column: string, catalog: CatalogColumn, type: WarehouseType): string {
   if (catalog.dataType === 'bit' && type !== 'BYTES') return `(${column} + 0)`;
   if (type === 'GEOGRAPHY' && SPATIAL.has(catalog.dataType)) return `ST_AsText(${column})`;
-  if (catalog.dataType === 'json') return `CAST(${column} AS CHAR)`;
   if (type === 'BYTES') return `HEX(${column})`;
   return column;
 }
@@ -191,40 +222,43 @@ function windowParameter(type: WarehouseType, from: string): string {
   return from.replace('T', ' ').replace(/(Z|[+-]\d{2}:?\d{2})$/i, '');
 }
 
-type Encoder = (value: unknown) => string;
+/** How a value is written: as it comes (numbers, the server's number text), quoted text, a date, a boolean. */
+const PLAIN = 0;
+const TEXT = 1;
+const DATE = 2;
+const BOOL = 3;
+type Kind = typeof PLAIN | typeof TEXT | typeof DATE | typeof BOOL;
 
-const QUOTE_NEEDED = /[",\r\n]/;
+/** Text as a CSV field, always quoted: an empty string ("") then differs from null (nothing), and no scan for delimiters is needed. */
+function quoted(s: string): string {
+  return s.indexOf('"') === -1 ? `"${s}"` : `"${s.replaceAll('"', '""')}"`;
+}
 
-/** Text as a CSV field: quoted when it holds a quote, comma or line break, or is empty (unquoted empty is null). */
-const text: Encoder = (value) => {
-  if (value === null || value === undefined) return '';
-  const s = typeof value === 'string' ? value : Buffer.isBuffer(value) ? value.toString('utf8') : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  if (s === '') return '""';
-  return QUOTE_NEEDED.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-};
-/** Numbers and the server's number text need no quoting. */
-const plain: Encoder = (value) => (value === null || value === undefined ? '' : String(value));
-/** MySQL's zero dates ('0000-00-00') mean "no date". */
-const dateText: Encoder = (value) => (value === null || value === undefined || (typeof value === 'string' && value.startsWith('0000-00-00')) ? '' : String(value));
-/** tinyint(1) and bit(1): any value but 0 is true, as MySQL's BOOLEAN means. */
-const bool: Encoder = (value) => (value === null || value === undefined ? '' : value === 0 || value === '0' ? 'false' : 'true');
+/** Values mysql2 does not give as strings: binary strings (Buffer), MySQL's JSON (parsed). */
+function asText(value: unknown): string {
+  if (Buffer.isBuffer(value)) return value.toString('utf8');
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
 
-function encoderFor(type: WarehouseType, catalog: CatalogColumn): Encoder {
+const TEXT_TYPES = /char|text|enum|set|blob|binary|json/;
+
+function kindOf(type: WarehouseType, catalog: CatalogColumn): Kind {
   switch (type) {
     case 'INT64':
     case 'FLOAT64':
     case 'NUMERIC':
     case 'BIGNUMERIC':
-      return BINARY.has(catalog.dataType) || catalog.dataType.includes('char') || catalog.dataType.includes('text') || catalog.dataType === 'enum' || catalog.dataType === 'set' ? text : plain;
+      // Number columns come as numbers or the server's number text; text columns may hold anything.
+      return TEXT_TYPES.test(catalog.dataType) ? TEXT : PLAIN;
     case 'BOOL':
-      return catalog.dataType === 'tinyint' || catalog.dataType === 'bit' || catalog.dataType === 'int' || catalog.dataType === 'smallint' ? bool : text;
+      return ['tinyint', 'smallint', 'mediumint', 'int', 'bigint', 'bit'].includes(catalog.dataType) ? BOOL : TEXT;
     case 'DATE':
     case 'DATETIME':
     case 'TIMESTAMP':
-      return dateText;
-    case 'BYTES':
-      return plain;
+      return TEXT_TYPES.test(catalog.dataType) ? TEXT : DATE;
     default:
-      return text;
+      // Text, JSON, WKT, and BYTES as hex (quoted, so that empty bytes differ from null).
+      return TEXT;
   }
 }

@@ -27,7 +27,7 @@ export interface RecordsInput {
 export async function convertRecords(session: StagingSession, layout: RecordsLayout, input: RecordsInput): Promise<void> {
   const windowOutput = layout.window ? layout.columns.find((c) => c.source === layout.window!.column && c.type === layout.window!.type)?.destination : undefined;
   const list = [...layout.columns.map((c) => `${typed(c.source, c.type, 'CAST')} AS ${sqlIdent(c.destination)}`), session.metadataColumns()].join(', ');
-  let written: { rows: number; windowMax?: string };
+  let written: { rows: number };
   try {
     written = await session.writeParts(`SELECT ${list} FROM ${reader(layout, input.paths)}${windowFilter(layout, 'CAST')}`, { split: true, windowColumn: windowOutput });
     session.rowsRead += written.rows;
