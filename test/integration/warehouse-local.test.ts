@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LocalWarehouse } from '../../shared/src/warehouse/local/local-warehouse.js';
@@ -287,7 +287,8 @@ describe('LocalWarehouse', () => {
 
     const result = await warehouse.vacuum(project, 'sales', 1, { orphanGraceMs: 300 });
 
-    expect(result).toMatchObject({ removedManifests: 2, removedFiles: 2 });
+    // run-1's two staged parts became its two data files; run-2 replaced them.
+    expect(result).toMatchObject({ removedManifests: 2, removedFiles: 3 });
     expect(await listVersions(table)).toEqual([3]);
     expect((await dataFiles(project, 'sales')).filter((f) => !f.startsWith('part-') || f === 'part-crashed.parquet')).toEqual(['.tmp-in-flight.parquet']);
     expect(await tableFingerprint(project, 'sales')).toEqual(await staging.fingerprint('SELECT * FROM retail WHERE rn > 100 AND rn <= 600'));
@@ -342,6 +343,27 @@ describe('LocalWarehouse', () => {
     await expect(warehouse.query(mine, 'SELECT 1; SELECT 2')).rejects.toThrow('exactly one SELECT');
     await expect(warehouse.query(mine, "SET enable_external_access = true")).rejects.toThrow();
     expect(await count(mine, 'SELECT count(*) AS n FROM sales')).toBe(10);
+  });
+
+  test('a load without a dedupe links the staged parts in as the table\'s files, uncopied; the table keeps them when staging is cleaned', async () => {
+    const project = newProject();
+    const parts = await staging.stage('run-1', 'SELECT * FROM retail WHERE rn <= 300', { parts: 3 });
+    await warehouse.load(request(project, 'sales', 'run-1', parts, { mode: 'replace' }));
+
+    const files = (await dataFiles(project, 'sales')).map((f) => path.join(root, project, 'sales', 'data', f));
+    const inodes = async (paths: string[]) => (await Promise.all(paths.map((p) => stat(p)))).map((s) => s.ino).sort();
+    expect(await inodes(files)).toEqual(await inodes(parts.map((p) => p.uri)));
+    await Promise.all(parts.map((p) => rm(p.uri)));
+    expect(await tableFingerprint(project, 'sales')).toEqual(await staging.fingerprint('SELECT * FROM retail WHERE rn <= 300'));
+  });
+
+  test('a staged part that is not what the extraction recorded fails the load, which commits nothing', async () => {
+    const project = newProject();
+    const parts = await staging.stage('run-1', 'SELECT * FROM retail WHERE rn <= 100');
+    const miscounted = parts.map((p, i) => (i === 0 ? { ...p, rows: p.rows + 1 } : p));
+    await expect(warehouse.load(request(project, 'sales', 'run-1', miscounted))).rejects.toThrow(/holds \d+ rows .* where the extraction recorded \d+ rows/);
+    expect(await warehouse.describe(project, 'sales')).toBeNull();
+    expect(await dataFiles(project, 'sales')).toEqual([]);
   });
 
   test('an aborted load commits nothing', async () => {

@@ -1,10 +1,14 @@
-import { AnonymousCredential, ContainerClient, StorageSharedKeyCredential, type StoragePipelineOptions } from '@azure/storage-blob';
+import type * as AzureSdk from '@azure/storage-blob';
+import type { ContainerClient, StoragePipelineOptions } from '@azure/storage-blob';
+import { lazyModule } from '../../runtime/lazy-module.js';
 import { Readable } from 'node:stream';
 import type { CallOptions } from '../source.js';
 import { SourceError, withTimeout } from '../source-error.js';
 import { DEFAULT_LIST_LIMIT, folderPrefix } from './file-format.js';
 import type { FileStore, StoredObject } from './file-store.js';
 import { networkError } from './network-errors.js';
+
+const sdk = lazyModule<typeof AzureSdk>('@azure/storage-blob');
 
 /** Where the files are: a container of a storage account, under a prefix. */
 export interface AzureBlobFileStoreConfig {
@@ -55,8 +59,8 @@ export class AzureBlobFileStore implements FileStore {
     // Two tries and short waits: a person is waiting for the answer, and a refused port stays refused.
     const options: StoragePipelineOptions = { retryOptions: { maxTries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1000 } };
     this.client = 'accountKey' in secret
-      ? new ContainerClient(containerUrl, new StorageSharedKeyCredential(config.account, secret.accountKey), options)
-      : new ContainerClient(`${containerUrl}?${secret.sasToken.replace(/^\?/, '')}`, new AnonymousCredential(), options);
+      ? new (sdk().ContainerClient)(containerUrl, new (sdk().StorageSharedKeyCredential)(config.account, secret.accountKey), options)
+      : new (sdk().ContainerClient)(`${containerUrl}?${secret.sasToken.replace(/^\?/, '')}`, new (sdk().AnonymousCredential)(), options);
   }
 
   async check(options: CallOptions = {}): Promise<void> {

@@ -1,10 +1,14 @@
-import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
+import { lazyModule } from '../../runtime/lazy-module.js';
 import { Readable } from 'node:stream';
 import type { CallOptions } from '../source.js';
 import { SourceError, withTimeout } from '../source-error.js';
 import { DEFAULT_LIST_LIMIT, folderPrefix } from './file-format.js';
 import type { FileStore, StoredObject } from './file-store.js';
 import { networkError } from './network-errors.js';
+
+const sdk = lazyModule<typeof S3Sdk>('@aws-sdk/client-s3');
 
 /** Where the files are, in an S3 bucket or an S3-compatible store (MinIO, Ceph, R2, s3rver). */
 export interface S3FileStoreConfig {
@@ -37,7 +41,7 @@ export class S3FileStore implements FileStore {
   constructor(private readonly config: S3FileStoreConfig, credentials: S3FileStoreCredentials) {
     this.base = folderPrefix(config.prefix);
     this.where = `s3://${config.bucket}/${this.base}${config.endpoint ? ` at ${config.endpoint}` : ''}`;
-    this.client = new S3Client({
+    this.client = new (sdk().S3Client)({
       region: config.region,
       endpoint: config.endpoint,
       forcePathStyle: config.forcePathStyle ?? false,
@@ -51,7 +55,7 @@ export class S3FileStore implements FileStore {
   }
 
   async check(options: CallOptions = {}): Promise<void> {
-    const page = await withTimeout(this.where, (signal) => this.call(() => this.client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: this.base, MaxKeys: 1 }), { abortSignal: signal })), options);
+    const page = await withTimeout(this.where, (signal) => this.call(() => this.client.send(new (sdk().ListObjectsV2Command)({ Bucket: this.config.bucket, Prefix: this.base, MaxKeys: 1 }), { abortSignal: signal })), options);
     if (this.base && !page.KeyCount) {
       throw new SourceError('not_found', `There are no files under ${this.where}`, 'Check the prefix (folder) and its case; S3 has no empty folders, so a folder exists only once a file is in it.');
     }
@@ -63,7 +67,7 @@ export class S3FileStore implements FileStore {
       const found: StoredObject[] = [];
       let token: string | undefined;
       do {
-        const page: ListObjectsV2CommandOutput = await this.call(() => this.client.send(new ListObjectsV2Command({
+        const page: ListObjectsV2CommandOutput = await this.call(() => this.client.send(new (sdk().ListObjectsV2Command)({
           Bucket: this.config.bucket,
           Prefix: this.base + prefix.replace(/^\/+/, ''),
           ContinuationToken: token,
@@ -88,7 +92,7 @@ export class S3FileStore implements FileStore {
     const ranged = options.start !== undefined || options.end !== undefined;
     return withTimeout(`Reading ${path} in ${this.where}`, async (signal) => {
       try {
-        const object = await this.call(() => this.client.send(new GetObjectCommand({
+        const object = await this.call(() => this.client.send(new (sdk().GetObjectCommand)({
           Bucket: this.config.bucket,
           Key: this.base + path,
           Range: ranged ? `bytes=${options.start ?? 0}-${options.end ?? ''}` : undefined,

@@ -1,15 +1,6 @@
-import {
-  BigQuery,
-  BigQueryDate,
-  BigQueryDatetime,
-  BigQueryInt,
-  BigQueryTime,
-  BigQueryTimestamp,
-  Geography,
-  type BigQueryOptions,
-  type TableField,
-  type TableMetadata,
-} from '@google-cloud/bigquery';
+import type * as BigQuerySdk from '@google-cloud/bigquery';
+import type { BigQuery, BigQueryOptions, TableField, TableMetadata } from '@google-cloud/bigquery';
+import { lazyModule } from '../../runtime/lazy-module.js';
 import type { JWT } from 'google-auth-library';
 import { mapBigQueryType } from '../../types/sql-type-mapping.js';
 import { isTimestampCandidate } from '../../types/text-inference.js';
@@ -19,6 +10,8 @@ import { DEFAULT_SOURCE_TIMEOUT_MS, SourceError, withTimeout } from '../source-e
 import { gcpSourceError, type GcpErrorContext } from './gcp-errors.js';
 import { GCP_SCOPES, parseServiceAccountKey, serviceAccountAuth, type ServiceAccountKey } from './service-account.js';
 import { untilAborted } from './until-aborted.js';
+
+const bigQuerySdk = lazyModule<typeof BigQuerySdk>('@google-cloud/bigquery');
 
 /** Where a BigQuery connection reads, and who pays for its queries. */
 export interface BigQueryConfig {
@@ -206,7 +199,7 @@ export class BigQuerySource implements Source {
       retryOptions: RETRY_OPTIONS,
       timeout: timeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS,
     };
-    return new BigQuery(settings);
+    return new (bigQuerySdk().BigQuery)(settings);
   }
 
   /** Runs one client call, turning its failure into a SourceError. */
@@ -292,6 +285,7 @@ function isoFromMillis(value: string | number | undefined): string | undefined {
  */
 export function bigQueryJson(value: unknown): unknown {
   if (value === null || value === undefined) return null;
+  const { BigQueryInt, BigQueryTimestamp, BigQueryDate, BigQueryDatetime, BigQueryTime, Geography } = bigQuerySdk();
   if (value instanceof BigQueryInt) {
     const n = Number(value.value);
     return Number.isSafeInteger(n) ? n : value.value;

@@ -1,4 +1,6 @@
-import { DocumentReference, Firestore, GeoPoint, Timestamp, VectorValue, type DocumentData, type Query, type QueryDocumentSnapshot } from '@google-cloud/firestore';
+import type * as FirestoreSdk from '@google-cloud/firestore';
+import type { DocumentData, Firestore, Query, QueryDocumentSnapshot, Timestamp } from '@google-cloud/firestore';
+import { lazyModule } from '../../runtime/lazy-module.js';
 import type { Readable } from 'node:stream';
 import { inferFromValues, isTimestampCandidate } from '../../types/text-inference.js';
 import { jsonSafe, previewLimit, samplesOf } from '../files/column-preview.js';
@@ -7,6 +9,8 @@ import { DEFAULT_SOURCE_TIMEOUT_MS, SourceError, withTimeout } from '../source-e
 import { gcpSourceError, type GcpErrorContext } from './gcp-errors.js';
 import { GCP_SCOPES, parseServiceAccountKey, serviceAccountAuth, type ServiceAccountKey } from './service-account.js';
 import { untilAborted } from './until-aborted.js';
+
+const firestoreSdk = lazyModule<typeof FirestoreSdk>('@google-cloud/firestore');
 
 /** The Firestore database a connection reads. */
 export interface FirestoreConfig {
@@ -156,7 +160,7 @@ export class FirestoreSource implements Source {
     if (this.keyError) throw this.keyError;
     if (this.db) return this.db;
     const endpoint = this.options.endpoint ? new URL(this.options.endpoint) : undefined;
-    this.db = new Firestore({
+    this.db = new (firestoreSdk().Firestore)({
       projectId: this.config.projectId,
       databaseId: this.config.databaseId,
       authClient: serviceAccountAuth(this.key!, GCP_SCOPES.firestore),
@@ -290,6 +294,7 @@ function firestoreTypeOf(value: unknown): string {
   if (typeof value === 'number') return 'double';
   if (typeof value === 'string') return 'string';
   if (typeof value === 'boolean') return 'boolean';
+  const { Timestamp, GeoPoint, DocumentReference, VectorValue } = firestoreSdk();
   if (value instanceof Timestamp) return 'timestamp';
   if (value instanceof GeoPoint) return 'geopoint';
   if (value instanceof DocumentReference) return 'reference';
@@ -318,6 +323,7 @@ function sourceTypeOf(values: readonly unknown[]): string {
 export function firestoreJson(value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  const { Timestamp, GeoPoint, DocumentReference, VectorValue } = firestoreSdk();
   if (value instanceof Timestamp) return timestampIso(value);
   if (value instanceof GeoPoint) return `POINT(${value.longitude} ${value.latitude})`;
   if (value instanceof DocumentReference) return value.path;

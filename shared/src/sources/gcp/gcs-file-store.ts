@@ -1,4 +1,6 @@
-import { Storage, type File, type StorageOptions } from '@google-cloud/storage';
+import type * as StorageSdk from '@google-cloud/storage';
+import type { File, Storage, StorageOptions } from '@google-cloud/storage';
+import { lazyModule } from '../../runtime/lazy-module.js';
 import type { JWT } from 'google-auth-library';
 import { PassThrough, Readable } from 'node:stream';
 import { DEFAULT_LIST_LIMIT, folderPrefix } from '../files/file-format.js';
@@ -8,6 +10,8 @@ import { DEFAULT_SOURCE_TIMEOUT_MS, SourceError, withTimeout } from '../source-e
 import { gcpSourceError } from './gcp-errors.js';
 import { GCP_SCOPES, parseServiceAccountKey, serviceAccountAuth, type ServiceAccountKey } from './service-account.js';
 import { untilAborted } from './until-aborted.js';
+
+const storageSdk = lazyModule<typeof StorageSdk>('@google-cloud/storage');
 
 /** Where the files are in Cloud Storage. */
 export interface GcsFileStoreConfig {
@@ -166,7 +170,7 @@ export class GcsFileStore implements FileStore {
       timeout: timeoutMs ?? DEFAULT_SOURCE_TIMEOUT_MS,
       ...(this.options.apiEndpoint && { apiEndpoint: this.options.apiEndpoint, useAuthWithCustomEndpoint: true }),
     };
-    return new Storage(settings);
+    return new (storageSdk().Storage)(settings);
   }
 
   /** Runs a client call, turning its failure into a SourceError. */

@@ -1,5 +1,9 @@
 import { createPrivateKey } from 'node:crypto';
-import { JWT, gaxios } from 'google-auth-library';
+import type * as GoogleAuth from 'google-auth-library';
+import type { JWT, gaxios } from 'google-auth-library';
+import { lazyModule } from '../../runtime/lazy-module.js';
+
+const googleAuth = lazyModule<typeof GoogleAuth>('google-auth-library');
 import { z } from 'zod';
 import { SourceError } from '../source-error.js';
 
@@ -107,7 +111,7 @@ export function serviceAccountAuth(key: ServiceAccountKey, scopes: string | stri
   let transporter: gaxios.Gaxios | undefined;
   if (tokenUrl && tokenUrl !== GOOGLE_TOKEN_URL) {
     const target = new URL(tokenUrl);
-    transporter = new gaxios.Gaxios();
+    transporter = new (googleAuth().gaxios.Gaxios)();
     transporter.interceptors.request.add({
       resolved: async (options) => {
         if (String(options.url) === GOOGLE_TOKEN_URL) options.url = target;
@@ -115,7 +119,7 @@ export function serviceAccountAuth(key: ServiceAccountKey, scopes: string | stri
       },
     });
   }
-  return new JWT({
+  return new (googleAuth().JWT)({
     email: key.client_email,
     key: key.private_key,
     keyId: key.private_key_id,

@@ -34,6 +34,7 @@ import {
   type FileColumn,
   type TableManifest,
 } from './table-manifest.js';
+import { parquetFooter } from './parquet-footer.js';
 import { QueryInstances } from './query-instances.js';
 import { ident, literal, newRowsSelect, stagedSelect, tableSelect, type DedupeSql } from './table-sql.js';
 
@@ -146,7 +147,7 @@ export class LocalWarehouse implements Warehouse {
         const marker: LoadMarker = {
           runId: request.runId,
           jobId: request.jobId,
-          rowsLoaded: pending.file?.rows ?? 0,
+          rowsLoaded: pending.files.reduce((sum, file) => sum + file.rows, 0),
           // As `findLoad` will read it back.
           watermarkAfter: JSON.parse(JSON.stringify(request.marker.watermarkAfter ?? null)) as unknown,
           committedAt: new Date().toISOString(),
@@ -161,7 +162,7 @@ export class LocalWarehouse implements Warehouse {
             columns: plan.columns,
             markers: [...(base?.markers ?? []), marker],
           },
-          pending.file ? [...kept, pending.file] : kept,
+          [...kept, ...pending.files],
         );
         // If the commit fails in an unknown state, the data file may be listed: leave it to vacuum.
         committing = true;
@@ -381,7 +382,13 @@ export class LocalWarehouse implements Warehouse {
     await rm(this.tempRoot, { recursive: true, force: true });
   }
 
-  /** Writes the rows this load adds as one new data file (none when it adds no rows). */
+  /**
+   * The data files of the rows this load adds. Without a dedupe every staged row is added, so the
+   * staged parts become the table's files as they are, hard-linked (they are already Parquet in the
+   * warehouse's physical types, and each file's columns are recorded, so `tableSelect` reads them
+   * like any other): no rewrite, no DuckDB, no memory. With a dedupe the new rows are chosen by a
+   * query against the table and written as one new file (none when there are none).
+   */
   private async writeRows(
     dir: string,
     request: LoadRequest,
@@ -391,11 +398,26 @@ export class LocalWarehouse implements Warehouse {
     dedupe: DedupeSql | null,
     signal: AbortSignal | undefined,
   ): Promise<Written> {
-    const written: Written = { file: null, columns: columns.map((c) => ({ name: c.name, type: c.type })), baseVersion: base?.version ?? 0 };
+    const written: Written = { files: [], columns: columns.map((c) => ({ name: c.name, type: c.type })), baseVersion: base?.version ?? 0 };
     if (parts.length === 0) return written;
+    if (!dedupe) {
+      written.columns = request.columns.map((c) => ({ name: c.name, type: c.type }));
+      try {
+        for (const [i, part] of parts.entries()) {
+          signal?.throwIfAborted();
+          written.files.push(await adoptPart(dir, part, request.parts[i]!.rows, written.columns));
+        }
+        await syncDir(path.join(dir, DATA_DIR));
+      } catch (error) {
+        await discard(dir, written);
+        throw error;
+      }
+      return written;
+    }
     const staged = stagedSelect(parts, request.columns, columns);
     try {
-      written.file = await this.writeDataFile(dir, dedupe ? newRowsSelect(staged, dedupe) : staged, columns, signal);
+      const file = await this.writeDataFile(dir, newRowsSelect(staged, dedupe), columns, signal);
+      if (file) written.files.push(file);
       return written;
     } catch (error) {
       signal?.throwIfAborted();
@@ -537,8 +559,8 @@ export class LocalWarehouse implements Warehouse {
 
 /** A data file written for a load but not committed yet. */
 interface Written {
-  /** Null when the load adds no rows. */
-  file: DataFile | null;
+  /** None when the load adds no rows. */
+  files: DataFile[];
   columns: FileColumn[];
   /** The version the rows were planned against (it matters for a dedupe). */
   baseVersion: number;
@@ -608,7 +630,7 @@ function partPath(uri: string, request: LoadRequest): string {
 }
 
 async function discard(dir: string, written: Written): Promise<void> {
-  if (written.file) await unlink(path.join(dir, written.file.path)).catch(() => undefined);
+  await Promise.all(written.files.map((file) => unlink(path.join(dir, file.path)).catch(() => undefined)));
 }
 
 async function remove(file: string): Promise<boolean> {
@@ -628,6 +650,27 @@ async function syncFile(file: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Makes a staged part a data file of the table: checked (its footer must hold the staged columns
+ * and the rows the extractor counted, or the part is not the one it claims to be), then hard-linked
+ * under a name no manifest uses yet, and synced, as a written file would be.
+ */
+async function adoptPart(dir: string, partFile: string, rows: number, columns: FileColumn[]): Promise<DataFile> {
+  const footer = await parquetFooter(partFile);
+  const expected = columns.map((c) => c.name);
+  if (footer.rows !== rows || footer.columns.join('\u0000') !== expected.join('\u0000')) {
+    throw new Error(
+      `The staged part ${partFile} holds ${footer.rows} rows in columns ${footer.columns.join(', ')}, ` +
+        `where the extraction recorded ${rows} rows in ${expected.join(', ')}; the run must be extracted again.`,
+    );
+  }
+  const relative = `${DATA_DIR}/part-${randomUUID()}.parquet`;
+  await linkOrCopy(partFile, path.join(dir, relative));
+  await syncFile(path.join(dir, relative));
+  const { size } = await stat(path.join(dir, relative));
+  return { path: relative, rows, bytes: size, columns };
 }
 
 /** Hard-links a data file into another table's folder; copies it where links are not possible. */
