@@ -7,7 +7,7 @@ import { EtlJob, LOAD_TYPES, type IEtlJob } from '../db/entities/etl-job.js';
 import { conflict, forbidden, invalid, notFound } from '../errors.js';
 import type { ExtractColumn } from '../extract/extract.js';
 import { getProject } from '../projects/projects.js';
-import { FILE_FORMATS, type SourceKind, type SourceTarget } from '../sources/source.js';
+import { FILE_FORMATS, type ColumnPreview, type SourceKind, type SourceTarget } from '../sources/source.js';
 import { WAREHOUSE_TYPES } from '../types/warehouse-types.js';
 import { sanitizeColumnName, sanitizeColumnNames } from '../warehouse/column-names.js';
 
@@ -52,6 +52,8 @@ const jobPatch = z.object({
   lookbackSeconds: z.number().int().min(0).max(90 * 86_400).optional(),
   keepSnapshots: z.boolean().optional(),
   backfill: backfill.optional(),
+  /** Columns to read from now on: mapped ones keep their destination, new ones get one, and a type may be changed. */
+  columns: z.array(column).min(1, 'select at least one column').optional(),
 });
 
 function parse<T>(schema: z.ZodType<T>, value: unknown): T {
@@ -128,18 +130,7 @@ export async function createEtlJob(em: EntityManager, scope: Scope, projectId: s
   if (await em.count(EtlJob, { project, name: input.name })) throw conflict(`An ETL job named "${input.name}" already exists in this project`, { name: input.name });
 
   const preview = await withConnectionSource(em, scope, connection.id, deps, (s, o) => s.preview(input.source, { ...o, limit: 5 }));
-  const available = new Map(preview.columns.map((c) => [c.name, c]));
-  const wanted = input.columns.map((c) => (typeof c === 'string' ? { name: c } : c));
-  const missing = wanted.filter((c) => !available.has(c.name)).map((c) => c.name);
-  if (missing.length) throw invalid(`columns: ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in the source (it has ${[...available.keys()].slice(0, 20).join(', ')})`, { missing });
-  const names = sanitizeColumnNames(wanted.map((c) => c.name));
-  const columns: ExtractColumn[] = wanted.map((c, i) => ({
-    source: c.name,
-    destination: c.destination ? sanitizeColumnName(c.destination) : names[i]!.destination,
-    type: c.type ?? available.get(c.name)!.suggested.type,
-  }));
-  const dests = columns.map((c) => c.destination.toLowerCase());
-  if (new Set(dests).size !== dests.length) throw invalid('columns: two columns map to the same destination name');
+  const columns = mapColumns(input.columns, preview.columns);
 
   // A transactional file job appends new and changed files; its timestamp column is optional.
   if (input.loadType === 'transactional' && (shape !== 'files' || input.timestampColumn)) {
@@ -195,15 +186,56 @@ export async function getEtlJob(em: EntityManager, scope: Scope, id: string): Pr
   return job;
 }
 
-/** Changes what may change after creation; the source, columns and load type are fixed (make a new job). */
-export async function updateEtlJob(em: EntityManager, scope: Scope, id: string, raw: unknown): Promise<IEtlJob> {
+/**
+ * The stored source-to-destination mapping of the selected columns, with types from the source's
+ * preview unless given. Columns already in `previous` keep their destination, so the warehouse
+ * table's columns stay the same from run to run; new ones get a sanitized name no column has.
+ */
+function mapColumns(selected: z.infer<typeof column>[], available: readonly ColumnPreview[], previous: readonly ExtractColumn[] = []): ExtractColumn[] {
+  const inSource = new Map(available.map((c) => [c.name, c]));
+  const wanted = selected.map((c) => (typeof c === 'string' ? { name: c } : c));
+  const missing = wanted.filter((c) => !inSource.has(c.name)).map((c) => c.name);
+  if (missing.length) throw invalid(`columns: ${missing.map((m) => `"${m}"`).join(', ')} ${missing.length === 1 ? 'is' : 'are'} not in the source (it has ${[...inSource.keys()].slice(0, 20).join(', ')})`, { missing });
+  const before = new Map(previous.map((c) => [c.source, c]));
+  const names = sanitizeColumnNames(wanted.map((c) => c.name), previous);
+  const columns: ExtractColumn[] = wanted.map((c, i) => {
+    const kept = before.get(c.name);
+    if (kept && c.destination && sanitizeColumnName(c.destination) !== kept.destination) {
+      throw invalid(`columns: "${c.name}" already loads into ${kept.destination}; its destination cannot change (the table's column would be orphaned)`);
+    }
+    return {
+      source: c.name,
+      destination: c.destination ? sanitizeColumnName(c.destination) : names[i]!.destination,
+      type: c.type ?? kept?.type ?? inSource.get(c.name)!.suggested.type,
+    };
+  });
+  const dests = columns.map((c) => c.destination.toLowerCase());
+  if (new Set(dests).size !== dests.length) throw invalid('columns: two columns map to the same destination name');
+  return columns;
+}
+
+/**
+ * Changes what may change after creation. The source and load type are fixed (make a new job).
+ * Columns may be added, dropped or given another type (the next run adds or promotes the table's
+ * columns, or fails if the change would lose data); a column keeps its destination name.
+ */
+export async function updateEtlJob(em: EntityManager, scope: Scope, id: string, raw: unknown, deps?: ConnectionDeps): Promise<IEtlJob> {
   const job = await getEtlJob(em, scope, id);
   if (!hasRole(scope, 'editor')) throw forbidden('Viewers cannot change ETL jobs');
   const input = parse(jobPatch.strict(), raw);
   if (input.name && input.name !== job.name && (await em.count(EtlJob, { project: job.project, name: input.name }))) {
     throw conflict(`An ETL job named "${input.name}" already exists in this project`, { name: input.name });
   }
-  em.assign(job, input);
+  const { columns: selected, ...rest } = input;
+  if (selected) {
+    if (!deps) throw new Error('updateEtlJob needs the connection dependencies to change columns');
+    const preview = await withConnectionSource(em, scope, job.connection.id, deps, (s, o) => s.preview(job.source, { ...o, limit: 5 }));
+    const columns = mapColumns(selected, preview.columns, job.columns);
+    const dropped = [job.timestampColumn, ...(job.primaryKey ?? [])].filter((k): k is string => !!k && !columns.some((c) => c.source === k));
+    if (dropped.length) throw invalid(`columns: ${dropped.map((d) => `"${d}"`).join(', ')} ${dropped.length === 1 ? 'is' : 'are'} the job's timestamp column or primary key and must stay selected`);
+    job.columns = columns;
+  }
+  em.assign(job, rest);
   await em.flush();
   return job;
 }

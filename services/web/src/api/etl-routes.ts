@@ -30,7 +30,7 @@ export function etlRoutes(api: Router, deps: WebDeps): void {
     res.json(etlJobView(await getEtlJob(req.em, req.scope!, req.params.id)));
   });
   api.patch('/etl-jobs/:id', async (req, res) => {
-    res.json(etlJobView(await updateEtlJob(req.em, req.scope!, req.params.id, req.body)));
+    res.json(etlJobView(await updateEtlJob(req.em, req.scope!, req.params.id, req.body, deps.connections)));
   });
   api.delete('/etl-jobs/:id', async (req, res) => {
     await deleteEtlJob(req.em, req.scope!, req.params.id);

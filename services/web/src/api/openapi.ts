@@ -150,7 +150,7 @@ const ETL_PATHS = {
   '/etl-jobs/{id}': {
     parameters: [pathParam('id')],
     get: { summary: 'One ETL job', responses: { 200: json(etlJob), ...errors(401, 404) } },
-    patch: { summary: 'Rename, enable or disable, change maxBadRows, lookbackSeconds, backfill', responses: { 200: json(etlJob), ...errors(400, 401, 403, 404, 409) } },
+    patch: { summary: 'Rename, enable or disable, change maxBadRows, lookbackSeconds, backfill, or the columns (add, drop, retype; destinations stay)', responses: { 200: json(etlJob), ...errors(400, 401, 403, 404, 409) } },
     delete: { summary: 'Delete a job and its runs (the warehouse table stays)', responses: { 204: { description: 'Deleted' }, ...errors(401, 403, 404) } },
   },
   '/etl-jobs/{id}/runs': {
