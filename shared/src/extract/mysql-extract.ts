@@ -5,6 +5,7 @@ import { SourceError } from '../sources/source-error.js';
 import type { ExtractRequest, ExtractResult } from './extract.js';
 import type { CsvField, CsvLayout } from './csv-to-parquet.js';
 import { databaseParts, type DatabaseParts } from './database-parts.js';
+import { BOOL, DATE, MysqlCsvRows, PLAIN, TEXT, type Kind } from './mysql-csv-rows.js';
 import { runExtraction } from './staging-session.js';
 
 /** A column as information_schema describes it. */
@@ -21,8 +22,8 @@ const BINARY = new Set(['binary', 'varbinary', 'tinyblob', 'blob', 'mediumblob',
  * Extracts a MySQL or MariaDB table's selected columns (the rows at or after the window's start,
  * when there is one) into Parquet parts.
  *
- * One streamed SELECT (mysql2's text protocol, rows as arrays, dates, decimals and big integers as
- * the server's own text) is written as CSV row by row, each value as its column's kind says, and
+ * One streamed SELECT in the text protocol: each row's values go from the packet's bytes into CSV
+ * (see MysqlCsvRows), each as its column's kind says, without becoming JavaScript values, and are
  * handed to DuckDB through the part pipes of databaseParts, which convert while the rows arrive.
  * The connection pauses while DuckDB is behind (net_write_timeout is raised so the server waits),
  * so memory stays bounded whatever the table's size. Cancelling destroys the connection.
@@ -111,40 +112,14 @@ export async function extractMysql(
       const stream = databaseParts(session, layout, { pause: () => connection.pause(), resume: () => connection.resume(), hangUp });
       parts = stream;
       const kinds = fields.map((f) => kindOf(f.type!, known.get(f.name)!));
-      const feed = stream.feed;
-      const width = kinds.length;
       try {
         await new Promise<void>((resolve, reject) => {
           stopReading = reject;
           if (hungUp) reject(new Error('The extraction stopped reading MySQL'));
           const query = connection.query({ sql, values, rowsAsArray: true });
-          // The hot loop: one switch per value, no call per value in the usual cases.
-          query.on('result', (row: unknown) => {
-            const cells = row as unknown[];
-            let line = '';
-            for (let i = 0; i < width; i++) {
-              if (i > 0) line += ',';
-              const v = cells[i];
-              if (v === null || v === undefined) continue;
-              switch (kinds[i]) {
-                case PLAIN:
-                  line += typeof v === 'string' ? v : String(v);
-                  break;
-                case TEXT:
-                  line += quoted(typeof v === 'string' ? v : asText(v));
-                  break;
-                case DATE:
-                  // MySQL's zero dates ('0000-00-00') mean "no date".
-                  if (!(typeof v === 'string' && v.startsWith('0000-00-00'))) line += v;
-                  break;
-                case BOOL:
-                  // tinyint(1) and bit(1): any value but 0 is true, as MySQL's BOOLEAN means.
-                  line += v === 0 || v === '0' ? 'false' : 'true';
-                  break;
-              }
-            }
-            feed.writeRowText(line + '\n');
-          });
+          // mysql2 sets its row parser once the columns are known; ours takes its place (see MysqlCsvRows).
+          const rows = new MysqlCsvRows(kinds, stream.feed);
+          Object.defineProperty(query, '_rowParser', { configurable: true, get: () => rows, set: () => undefined });
           query.on('error', reject);
           query.on('end', resolve);
         });
@@ -220,25 +195,6 @@ function windowParameter(type: WarehouseType, from: string): string {
     return `${date.toISOString().slice(0, 19).replace('T', ' ')}.${micros}`;
   }
   return from.replace('T', ' ').replace(/(Z|[+-]\d{2}:?\d{2})$/i, '');
-}
-
-/** How a value is written: as it comes (numbers, the server's number text), quoted text, a date, a boolean. */
-const PLAIN = 0;
-const TEXT = 1;
-const DATE = 2;
-const BOOL = 3;
-type Kind = typeof PLAIN | typeof TEXT | typeof DATE | typeof BOOL;
-
-/** Text as a CSV field, always quoted: an empty string ("") then differs from null (nothing), and no scan for delimiters is needed. */
-function quoted(s: string): string {
-  return s.indexOf('"') === -1 ? `"${s}"` : `"${s.replaceAll('"', '""')}"`;
-}
-
-/** Values mysql2 does not give as strings: binary strings (Buffer), MySQL's JSON (parsed). */
-function asText(value: unknown): string {
-  if (Buffer.isBuffer(value)) return value.toString('utf8');
-  if (typeof value === 'object') return JSON.stringify(value);
-  return String(value);
 }
 
 const TEXT_TYPES = /char|text|enum|set|blob|binary|json/;
