@@ -7,6 +7,7 @@ import type { StagedPart } from '../warehouse/warehouse.js';
 import { TooManyBadRowsError, type ExtractRequest, type ExtractResult, type RejectedRow } from './extract.js';
 import { sqlIdent, sqlString } from './duckdb-sql.js';
 import { windowValueText } from './window-value.js';
+import { collectDeadBuffers } from '../runtime/buffer-garbage.js';
 
 /** Rows per part when the request does not say. */
 export const DEFAULT_PART_ROWS = 1_000_000;
@@ -16,6 +17,8 @@ export const MAX_LISTED_REJECTS = 1_000;
 export const MAX_REJECT_VALUE = 200;
 
 const PROGRESS_INTERVAL_MS = 1_000;
+/** How often dead socket chunks are looked for (see collectDeadBuffers): a fast source reads 100 MB a second. */
+const BUFFER_CHECK_MS = 200;
 /**
  * DuckDB's own budget. The process must stay under 300 MB: Node and DuckDB's code take 90 MB, the
  * JavaScript heap up to 50 MB, and DuckDB's thread-local buffers sit partly outside this limit.
@@ -53,6 +56,7 @@ export class StagingSession {
   private readonly windowMaxima: string[] = [];
   private readonly abortHooks: (() => void)[] = [];
   private readonly ticker: NodeJS.Timeout;
+  private readonly bufferCheck: NodeJS.Timeout;
   private readonly onAbort = () => this.abortNow();
   private outputs = 0;
   private closed = false;
@@ -68,6 +72,8 @@ export class StagingSession {
     this.maxBadRows = Math.max(0, req.maxBadRows ?? 0);
     this.ticker = setInterval(() => this.reportProgress(), PROGRESS_INTERVAL_MS);
     this.ticker.unref();
+    this.bufferCheck = setInterval(collectDeadBuffers, BUFFER_CHECK_MS);
+    this.bufferCheck.unref();
     req.signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
@@ -231,6 +237,7 @@ export class StagingSession {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.ticker);
+    clearInterval(this.bufferCheck);
     this.req.signal?.removeEventListener('abort', this.onAbort);
     try {
       this.duck.closeSync();
