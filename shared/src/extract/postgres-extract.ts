@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { WarehouseType } from '../types/warehouse-types.js';
-import { classifyPostgresError, type PostgresConfig } from '../sources/postgres-source.js';
+import { classifyPostgresError, sslOption, type PostgresConfig } from '../sources/postgres-source.js';
 import { SourceError } from '../sources/source-error.js';
 import type { ExtractRequest, ExtractResult } from './extract.js';
 import type { CsvField, CsvLayout } from './csv-to-parquet.js';
@@ -57,7 +57,7 @@ export async function extractPostgres(
       database: config.database,
       user: config.user,
       password,
-      ssl: sslFor(config.sslMode),
+      ssl: sslOption(config.sslMode),
       connectionTimeoutMillis: 10_000,
       application_name: 'b2b-recs extract',
     });
@@ -156,17 +156,4 @@ function sourceExpression(column: string, catalog: CatalogColumn, type: Warehous
   if (type === 'GEOGRAPHY' && (catalog.base === 'geometry' || catalog.base === 'geography')) return `ST_AsText(${column})`;
   if (type === 'TIME' && catalog.base === 'timetz') return `${column}::time`;
   return column;
-}
-
-/** The TLS modes as PostgresSource connects with them (node-postgres has no "try TLS, fall back"). */
-function sslFor(mode: PostgresConfig['sslMode']): pg.ClientConfig['ssl'] {
-  switch (mode) {
-    case 'disable':
-    case 'prefer':
-      return false;
-    case 'require':
-      return { rejectUnauthorized: false };
-    case 'verify-full':
-      return { rejectUnauthorized: true };
-  }
 }

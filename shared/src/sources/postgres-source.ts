@@ -62,7 +62,8 @@ export function classifyPostgresError(error: unknown, c: PostgresConfig): Source
   return new SourceError('unreachable', `PostgreSQL at ${where}: ${message}`, 'Check the connection settings.', { cause: error });
 }
 
-function sslOption(mode: PostgresConfig['sslMode']): pg.ClientConfig['ssl'] {
+/** The TLS settings node-postgres takes for a connection's TLS mode. */
+export function sslOption(mode: PostgresConfig['sslMode']): pg.ClientConfig['ssl'] {
   switch (mode) {
     case 'disable':
     case 'prefer': // node-postgres has no "try TLS, fall back": prefer connects in the clear, as libpq does against servers without TLS.
